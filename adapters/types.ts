@@ -1,0 +1,94 @@
+// The one interface every approach implements. The cell (harness/cell.ts) loads the base model and
+// the suite's data, hands them to the approach, and measures whatever model and prompts come back
+// with the same code for every approach; the runner knows approaches only through the registry.
+import type { BackendInfo } from '../harness/engine/backend.js';
+import type { LoadedCheckpoint } from '../harness/engine/checkpoint.js';
+import type { GPT } from '../harness/engine/model.js';
+import type { MetricId } from '../harness/metrics/definitions.js';
+import type { QaExample, Suite, SuiteData } from '../suites/types.js';
+
+/** An approach's options: plain JSON values (recorded in results and in the config hash). */
+export type ApproachConfig = Readonly<Record<string, unknown>>;
+
+/** What an approach is given for one cell. */
+export interface CellContext {
+  readonly suite: Suite;
+  /** The suite's data for this cell's seed: train, test, documents, qrels. */
+  readonly data: SuiteData;
+  readonly seed: number;
+  /** The approach's defaults with the cell's overrides applied, already validated. */
+  readonly config: ApproachConfig;
+  /**
+   * The base checkpoint, loaded and hash-verified. Shared with the measurements of the "before"
+   * state: never change `base.model` in place; adapt `base.model.clone()` instead.
+   */
+  readonly base: LoadedCheckpoint;
+  readonly backend: BackendInfo;
+  /** One line to the cell's log. */
+  readonly log: (line: string) => void;
+  /** Progress of a long phase (training, indexing): `done` of `total` units. */
+  readonly progress: (phase: string, done: number, total: number) => void;
+}
+
+/** Memory over the approach's heaviest phase, in bytes (DESIGN.md, memory.*). */
+export interface MemoryBreakdown {
+  /** Peak engine bytes (tf.profile().peakBytes) over one training step. */
+  readonly peakBytes: number;
+  /** Stored weights of the served model (4-bit for QLoRA's frozen weights). */
+  readonly weightsBytes: number;
+  readonly gradientsBytes: number;
+  readonly optimizerBytes: number;
+  /** peakBytes minus the three above. */
+  readonly activationsBytes: number;
+}
+
+/** What training did, for approaches that train. */
+export interface TrainingSummary {
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly seqLen: number;
+  /** Tokens seen by the optimiser, all steps together. */
+  readonly tokens: number;
+  readonly wallSec: number;
+  /** Median over timed steps after warm-up. */
+  readonly tokensPerSec: number;
+  readonly finalLoss: number;
+}
+
+/** What an approach hands back to be measured. */
+export interface ApproachOutcome {
+  /** The model to evaluate: `ctx.base.model` itself when nothing was adapted. */
+  readonly model: GPT;
+  /**
+   * The prompt for each test question, in order (formatPrompt): closed-book for approaches
+   * without retrieval, with retrieved passages for RAG. Decoding is the cell's, the same for all.
+   */
+  prompts(questions: readonly QaExample[]): Promise<string[]>;
+  /** Exact parameter counts of the served model (for QLoRA: quantised base plus adapters). */
+  readonly params: { readonly total: number; readonly trainable: number };
+  /** Null when the approach does not train (base, rag). */
+  readonly training: TrainingSummary | null;
+  /** Measured over a training step; null when there is none, and the cell profiles an evaluation batch. */
+  readonly memory: MemoryBreakdown | null;
+  /** Approach-specific results, e.g. retrieval.* metrics, with notes and what it was given. */
+  readonly extra?: {
+    readonly metrics?: Partial<Record<MetricId, number | null>>;
+    readonly notes?: Partial<Record<MetricId, string>>;
+    readonly inputs?: Readonly<Record<string, unknown>>;
+  };
+  /** Frees the approach's tensors (adapted copies, indexes) after measurement. */
+  dispose?(): void;
+}
+
+/** One adaptation method. Implementations are small objects, one module each, in adapters/. */
+export interface Approach {
+  /** Registry name, e.g. 'lora'. */
+  readonly name: string;
+  /** One line for `bench list` and reports. */
+  readonly description: string;
+  /** Every option with its default; a cell's overrides may only name these keys. */
+  readonly defaults: ApproachConfig;
+  /** Problems with a resolved config, each naming the key: 'approach.lora.rank must be ...'. */
+  validateConfig(config: ApproachConfig): string[];
+  run(ctx: CellContext): Promise<ApproachOutcome>;
+}

@@ -1,0 +1,30 @@
+// Child-process entry of one cell: `node dist/harness/cell-worker.js <run>/jobs/<id>.json`.
+// Runs the cell, writes its result atomically to `<run>/cells/<id>.json` and exits 0: a failed cell
+// is a result, not a crash. Only when the result cannot be written does it exit non-zero; the runner
+// then records the failure itself, as it does when this process is killed.
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { runCell, type CellJob } from './cell.js';
+import { cellResultPath, writeJsonAtomic } from './run-files.js';
+
+async function main(): Promise<number> {
+  const jobFile = process.argv[2];
+  if (!jobFile) {
+    console.error('usage: node dist/harness/cell-worker.js <run>/jobs/<cell-id>.json (the runner writes it)');
+    return 2;
+  }
+  const job = JSON.parse(readFileSync(jobFile, 'utf8')) as CellJob;
+  const runDir = dirname(dirname(jobFile));
+  const t0 = performance.timeOrigin;
+  const log = (line: string): void => {
+    console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${line}`);
+  };
+  log(`cell ${job.spec.id} (pid ${process.pid})`);
+  const result = await runCell(job, { log, startedAtMs: t0 });
+  writeJsonAtomic(cellResultPath(runDir, job.spec.id), result);
+  log(`${result.status} in ${result.wallSec.toFixed(1)} s`);
+  return 0;
+}
+
+// Exit explicitly: backends may keep worker threads alive after the work is done.
+process.exit(await main());

@@ -1,0 +1,218 @@
+// The `bench` command line. Exit codes: 0 success, 1 a cell failed (or an unexpected error, printed
+// with its stack), 2 bad usage, configuration or input (printed as what, where and how to fix).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { approachNames, getApproach } from '../adapters/registry.js';
+import { getSuite, suiteNames } from '../suites/registry.js';
+import { BACKENDS, initBackend } from './engine/backend.js';
+import { exitCodeOf, UsageError } from './errors.js';
+import { PROJECT_ROOT } from './manifest.js';
+import { writeReports } from '../reports/index.js';
+import { formatDoctor, runDoctor, type DoctorCheck } from './doctor.js';
+import { pretrain } from './pretrain.js';
+import { seedRange } from './plan.js';
+import { manifestPath } from './run-files.js';
+import { runBench } from './runner.js';
+
+/** Seeds of `bench all` and, without --seeds, of `bench run`. */
+const DEFAULT_SEEDS = 3;
+
+function integerParser(flag: string, min: 0 | 1): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${flag} must be a ${min === 1 ? 'positive' : 'non-negative'} integer (got "${value}"). Example: ${flag} ${min === 1 ? 3 : 0}`);
+    }
+    return n;
+  };
+}
+
+function seedListParser(value: string): number[] {
+  const parse = integerParser('--seed-list', 0);
+  const seeds = value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(parse);
+  if (seeds.length === 0) throw new InvalidArgumentError('--seed-list needs at least one seed. Example: --seed-list 0,1,2');
+  if (new Set(seeds).size !== seeds.length) throw new InvalidArgumentError(`--seed-list has a seed twice ("${value}")`);
+  return seeds;
+}
+
+const commaList = (value: string): string[] => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+/** The command as typed, for the manifest (arguments with spaces quoted). */
+function commandLine(argv: readonly string[]): string {
+  return ['bench', ...argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`))].join(' ');
+}
+
+interface RunFlags {
+  seeds?: number;
+  seedList?: number[];
+  out?: string;
+  resume?: boolean;
+  backend?: string;
+  checkpoint?: string;
+  limitTest?: number;
+}
+
+function runOptions(cmd: Command): Command {
+  return cmd
+    .option('--seeds <n>', `run seeds 0..n-1 (default ${DEFAULT_SEEDS})`, integerParser('--seeds', 1))
+    .option('--seed-list <list>', 'run exactly these seeds, e.g. 1,2,3 (instead of --seeds)', seedListParser)
+    .option('--out <dir>', 'run folder (default results/<UTC time>)')
+    .option('--resume', 'finish the run in --out: skip cells that completed, run the rest')
+    .addOption(new Option('--backend <name>', 'engine backend (default: the best that starts)').choices([...BACKENDS]))
+    .option('--checkpoint <dir>', 'base checkpoint folder (default: the shipped harness/models/base-v1)')
+    .option('--limit-test <n>', 'evaluate at most n test questions per cell (recorded in each result)', integerParser('--limit-test', 1));
+}
+
+function seedsOf(flags: RunFlags): number[] {
+  if (flags.seeds !== undefined && flags.seedList !== undefined) {
+    throw new UsageError('--seeds and --seed-list both given: use one (--seeds 3 runs seeds 0,1,2)');
+  }
+  return flags.seedList ?? seedRange(flags.seeds ?? DEFAULT_SEEDS);
+}
+
+function runRequest(suites: string[], approaches: string[], flags: RunFlags, argv: readonly string[]): Parameters<typeof runBench>[0] {
+  return {
+    suites,
+    approaches,
+    seeds: seedsOf(flags),
+    resume: flags.resume === true,
+    command: commandLine(argv),
+    ...(flags.out !== undefined ? { out: flags.out } : {}),
+    ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
+    ...(flags.checkpoint !== undefined ? { checkpoint: flags.checkpoint } : {}),
+    ...(flags.limitTest !== undefined ? { testLimit: flags.limitTest } : {}),
+  };
+}
+
+async function listCommand(): Promise<void> {
+  const lines: string[] = ['Suites (bench run <suite>):'];
+  for (const name of suiteNames()) {
+    const s = await getSuite(name);
+    lines.push(`  ${name} (v${s.version})`, `      ${s.description}`, `      use case: ${s.useCase}`);
+  }
+  lines.push('', 'Approaches (--approach name or name:key=value:key=value):');
+  for (const name of approachNames()) {
+    const a = await getApproach(name);
+    const opts = Object.entries(a.defaults).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+    lines.push(`  ${name}`, `      ${a.description}`, `      options: ${opts.length ? opts.join(', ') : 'none'}`);
+  }
+  console.log(lines.join('\n'));
+}
+
+/** The engine's backend choice as a doctor check: which would run, and every candidate's reason. */
+async function backendCheck(requested?: string): Promise<DoctorCheck[]> {
+  try {
+    const info = await initBackend(requested);
+    const reasons = BACKENDS.map((b) => {
+      const a = info.attempts.find((x) => x.backend === b);
+      return a ? `${b}: ${a.ok ? 'started' : 'not used'} (${a.reason})` : `${b}: ${requested ? 'not requested' : 'not tried, an earlier one started'}`;
+    });
+    return [{ name: 'engine backend', version: info.name, status: 'ok', required: true, detail: `${info.name} would run${requested ? ' (--backend)' : ` (best first: ${BACKENDS.join(', ')})`}; ${reasons.join('; ')}` }];
+  } catch (err) {
+    return [{ name: 'engine backend', version: null, status: 'broken', required: true, detail: (err as Error).message, fix: 'run `npm run setup`; the wasm and cpu backends need only npm packages' }];
+  }
+}
+
+async function doctorCommand(flags: { backend?: string }): Promise<number> {
+  const report = await runDoctor(() => backendCheck(flags.backend));
+  console.log(formatDoctor(report));
+  // A required dependency that does not work is a missing-dependency problem: exit 2, as DESIGN.md asks.
+  return report.ok ? 0 : 2;
+}
+
+async function pretrainCommand(flags: { preset: 'default' | 'tiny'; seed: number; steps?: number; out?: string; backend?: string }): Promise<void> {
+  const out = resolve(flags.out ?? join(PROJECT_ROOT, 'results', `pretrain-${flags.preset}-seed${flags.seed}`));
+  if (existsSync(out)) {
+    if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out}: is a file. Fix: give a folder path for the checkpoint`);
+    // The checkpoint replaces the folder: only ever replace a checkpoint, never other files.
+    if (readdirSync(out).length > 0 && !existsSync(join(out, 'checkpoint.json'))) {
+      throw new UsageError(`--out ${out}: the folder holds files that are not a checkpoint, and pretraining would replace it. Fix: choose a new folder`);
+    }
+  }
+  const r = await pretrain({
+    preset: flags.preset, seed: flags.seed, out, log: (line) => console.log(line),
+    ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+    ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
+  });
+  console.log(`checkpoint ${r.dir} (content hash ${r.contentHash}) in ${r.seconds.toFixed(1)} s\nuse it with: bench run <suite> --checkpoint ${r.dir}`);
+}
+
+async function reportCommand(run: string): Promise<void> {
+  const dir = resolve(run);
+  if (!existsSync(manifestPath(dir))) {
+    throw new UsageError(`bench report ${run}: ${dir} holds no run (no manifest.json). Fix: give a run folder, e.g. results/<run id>`);
+  }
+  const { files } = await writeReports(dir);
+  for (const f of files) console.log(`report: ${f}`);
+}
+
+export function buildProgram(argv: readonly string[], setExit: (code: number) => void): Command {
+  const program = new Command('bench')
+    .description('Measure full fine-tuning, LoRA, QLoRA, RAG and LoRA+RAG on identical tasks.')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`bench: ${text.replace(/^error: /, '')}`) })
+    .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false);
+
+  runOptions(program.command('all').description(`every suite x every approach, ${DEFAULT_SEEDS} seeds`))
+    .action(async (flags: RunFlags) => {
+      setExit(await runBench(runRequest(suiteNames(), approachNames(), flags, argv)));
+    });
+
+  runOptions(
+    program.command('run').description('run suites with some approaches and seeds')
+      .argument('<suite...>', `suites to run (${suiteNames().join(', ')})`)
+      .option('--approach <list>', 'comma-separated approaches, each name or name:key=value:... (default: all)', commaList),
+  ).action(async (suites: string[], flags: RunFlags & { approach?: string[] }) => {
+    setExit(await runBench(runRequest(suites, flags.approach ?? approachNames(), flags, argv)));
+  });
+
+  program.command('list').description('suites and approaches, with what each is for').action(listCommand);
+
+  program.command('doctor').description('check every dependency and which engine backend would run')
+    .addOption(new Option('--backend <name>', 'check this backend only').choices([...BACKENDS]))
+    .action(async (flags: { backend?: string }) => setExit(await doctorCommand(flags)));
+
+  program.command('pretrain').description('train a base checkpoint (deterministic for a seed)')
+    .addOption(new Option('--preset <name>', 'model and budget').choices(['default', 'tiny']).default('default'))
+    .option('--seed <n>', 'seed', integerParser('--seed', 0), 0)
+    .option('--steps <n>', 'optimiser steps (default: the preset\'s)', integerParser('--steps', 1))
+    .option('--out <dir>', 'checkpoint folder (default results/pretrain-<preset>-seed<seed>)')
+    .addOption(new Option('--backend <name>', 'engine backend').choices([...BACKENDS]))
+    .action(pretrainCommand);
+
+  program.command('report').description('rebuild the CSV and HTML reports of a run from its JSON')
+    .argument('<run>', 'run folder, e.g. results/20250101-120000')
+    .action(reportCommand);
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram(argv, (c) => {
+    code = c;
+  });
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp({ error: true });
+      return 2;
+    }
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+    }
+    const exit = exitCodeOf(err);
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (exit === 2) console.error(`bench: ${e.message}`);
+    else console.error(`bench: unexpected error: ${e.stack ?? e.message}`);
+    return exit;
+  }
+}
+
+// Exit explicitly: the engine's backends may keep threads alive after the work is done.
+process.exit(await main(process.argv));

@@ -1,0 +1,31 @@
+// The layout of a run folder, and the one way its JSON files are written.
+//
+//   <run>/manifest.json        the run manifest (harness/manifest.ts)
+//   <run>/cells/<id>.json      one result per cell (harness/results.ts), written when the cell ends
+//   <run>/cells/<id>.log       the cell process's output
+//   <run>/jobs/<id>.json       what the runner asked the cell's process to do
+//
+// Files that readers may open at any moment are written to a temporary name and renamed into place:
+// a reader sees the old file or the whole new one, never half of one.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+export const manifestPath = (runDir: string): string => join(runDir, MANIFEST_FILE);
+export const cellsDir = (runDir: string): string => join(runDir, 'cells');
+export const cellResultPath = (runDir: string, cellId: string): string => join(runDir, 'cells', `${cellId}.json`);
+export const cellLogPath = (runDir: string, cellId: string): string => join(runDir, 'cells', `${cellId}.log`);
+export const cellJobPath = (runDir: string, cellId: string): string => join(runDir, 'jobs', `${cellId}.json`);
+
+/** Writes `value` as JSON to `path` atomically (`<path>.tmp-<pid>`, then rename). */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}

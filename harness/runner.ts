@@ -1,0 +1,244 @@
+// A run: validate everything, write the manifest, run each cell in its own process (one at a time:
+// memory figures stay per cell and a crashing cell cannot take the run down), then write reports.
+// Every cell's result lands in `<run>/cells/<id>.json` as soon as it ends, so an interrupted run
+// loses no finished cell and `--resume` runs only the rest.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { heldOutCapability } from '../datasets/capability.js';
+import { getSuite } from '../suites/registry.js';
+import type { CellJob } from './cell.js';
+import { initBackend, type BackendInfo } from './engine/backend.js';
+import { readCheckpoint } from './engine/checkpoint.js';
+import { UsageError } from './errors.js';
+import { configDifferences, configHashOf, createManifest, PROJECT_ROOT, runIdOf, type ResolvedRunConfig, type WrittenManifest } from './manifest.js';
+import { writeReports } from '../reports/index.js';
+import { SHIPPED_BASE_DIR } from './pretrain.js';
+import { expandCells, resolveApproaches } from './plan.js';
+import { createProgress } from './progress.js';
+import { RESULT_SCHEMA_VERSION, type CellResult, type CellSpec, type FailedCell } from './results.js';
+import { cellJobPath, cellLogPath, cellResultPath, cellsDir, manifestPath, writeJsonAtomic } from './run-files.js';
+
+export interface RunRequest {
+  readonly suites: readonly string[];
+  /** Approach specs: `name` or `name:key=value:...`. */
+  readonly approaches: readonly string[];
+  readonly seeds: readonly number[];
+  /** Run folder; default `results/<runId>` under the project. */
+  readonly out?: string;
+  readonly resume: boolean;
+  readonly backend?: string;
+  /** Base checkpoint folder; default the shipped one. */
+  readonly checkpoint?: string;
+  /** Test questions per cell at most (--limit-test). */
+  readonly testLimit?: number;
+  /** The command line, as recorded in the manifest. */
+  readonly command: string;
+}
+
+const WORKER = fileURLToPath(new URL('./cell-worker.js', import.meta.url));
+
+/** A result file's status, or null when it is missing or unreadable (then the cell runs again). */
+function readResultStatus(path: string): CellResult['status'] | null {
+  try {
+    const r = JSON.parse(readFileSync(path, 'utf8')) as Partial<CellResult>;
+    return r.status === 'completed' || r.status === 'failed' ? r.status : null;
+  } catch {
+    return null;
+  }
+}
+
+function logTail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+interface Prepared {
+  readonly runDir: string;
+  readonly runId: string;
+  readonly cells: readonly CellSpec[];
+  readonly config: ResolvedRunConfig;
+  readonly backend: BackendInfo;
+  readonly checkpointDir: string;
+  /** The manifest to write, or null when resuming (the run keeps its original manifest). */
+  readonly manifest: WrittenManifest | null;
+}
+
+/** Every check, before anything is written: a bad request leaves nothing behind. */
+async function prepare(req: RunRequest): Promise<Prepared> {
+  if (req.suites.length === 0) throw new UsageError('no suite given. Example: bench run knowledge-qa (see `bench list`)');
+  const suiteNames = [...new Set(req.suites)];
+  const suites = [];
+  for (const name of suiteNames) suites.push(await getSuite(name));
+  const approaches = await resolveApproaches(req.approaches);
+  if (req.seeds.length === 0) throw new UsageError('no seeds: give --seeds n (n >= 1) or --seed-list 0,1,2');
+  for (const s of req.seeds) {
+    if (!Number.isSafeInteger(s) || s < 0) throw new UsageError(`seed ${s} is not a non-negative integer`);
+  }
+  if (new Set(req.seeds).size !== req.seeds.length) throw new UsageError(`--seed-list has a seed twice (${req.seeds.join(',')})`);
+  if (req.testLimit !== undefined && !(Number.isInteger(req.testLimit) && req.testLimit > 0)) {
+    throw new UsageError(`--limit-test must be a positive integer (got ${req.testLimit})`);
+  }
+  if (req.resume && req.out === undefined) {
+    throw new UsageError('--resume needs the run folder to resume: --out results/<run>');
+  }
+
+  const checkpointDir = resolve(req.checkpoint ?? SHIPPED_BASE_DIR);
+  // Verifies the content hash: a modified checkpoint stops here (CheckpointError, exit 2).
+  const checkpointHash = readCheckpoint(checkpointDir).header.contentHash;
+  const backend = await initBackend(req.backend);
+
+  const now = new Date();
+  const runId = runIdOf(now);
+  let runDir: string;
+  if (req.out !== undefined) {
+    runDir = resolve(req.out);
+  } else {
+    runDir = resolve(PROJECT_ROOT, 'results', runId);
+    for (let k = 2; existsSync(runDir); k++) runDir = resolve(PROJECT_ROOT, 'results', `${runId}-${k}`);
+  }
+  if (existsSync(runDir) && !statSync(runDir).isDirectory()) {
+    throw new UsageError(`--out ${req.out ?? runDir}: is a file, not a folder. Fix: give a folder path that does not exist yet (or a run folder with --resume)`);
+  }
+  const hasManifest = existsSync(manifestPath(runDir));
+  if (existsSync(runDir) && !req.resume && readdirSync(runDir).length > 0) {
+    throw new UsageError(`--out ${runDir}: the folder is not empty${hasManifest ? ' (it holds a run)' : ''}. Fix: add --resume to finish that run, or choose a new folder`);
+  }
+
+  const dataHashes: Record<string, string> = { checkpoint: checkpointHash };
+  for (const suite of suites) {
+    for (const seed of req.seeds) dataHashes[`suite:${suite.name}:seed${seed}`] = suite.buildData(seed).contentHash;
+  }
+  for (const seed of req.seeds) dataHashes[`heldOut:seed${seed}`] = heldOutCapability(seed).contentHash;
+  const config: ResolvedRunConfig = {
+    suites: suites.map((s) => ({ name: s.name, version: s.version })),
+    approaches: approaches.map((a) => ({ name: a.name, label: a.label, config: a.config })),
+    seeds: [...req.seeds],
+    testLimit: req.testLimit ?? null,
+    backend: req.backend ?? null,
+    checkpointHash,
+    dataHashes,
+    resultSchemaVersion: RESULT_SCHEMA_VERSION,
+  };
+  const cells = expandCells(suites.map((s) => s.name), approaches, req.seeds);
+
+  if (req.resume && hasManifest) {
+    let previous: WrittenManifest;
+    try {
+      previous = JSON.parse(readFileSync(manifestPath(runDir), 'utf8')) as WrittenManifest;
+    } catch (err) {
+      throw new UsageError(`--resume: ${manifestPath(runDir)} is not valid JSON (${(err as Error).message}). Fix: start a new run with another --out`);
+    }
+    if (previous.configHash !== configHashOf(config)) {
+      const diffs = previous.config ? configDifferences(previous.config, config) : ['the manifest records no resolved config'];
+      throw new UsageError(`--resume: this command does not match the run in ${runDir} (config hash ${previous.configHash.slice(0, 12)} then, ${configHashOf(config).slice(0, 12)} now):\n  ${diffs.join('\n  ')}\nFix: repeat the run's own command (${previous.command}) with --resume, or start a new run with another --out`);
+    }
+    return { runDir, runId: previous.runId, cells, config, backend, checkpointDir, manifest: null };
+  }
+  return { runDir, runId, cells, config, backend, checkpointDir, manifest: createManifest({ runId, command: req.command, backend, cells, config }) };
+}
+
+/** Runs one cell's process; resolves with how it ended. */
+function runWorker(jobFile: string, logFile: string, onSpawn: (pid: number | undefined) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((done, fail) => {
+    const fd = openSync(logFile, 'w');
+    try {
+      const child = spawn(process.execPath, [WORKER, jobFile], { stdio: ['ignore', fd, fd] });
+      onSpawn(child.pid);
+      child.on('error', fail);
+      child.on('exit', (code, signal) => done({ code, signal }));
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+const describe = (c: CellSpec): string => `${c.suite} ${c.label} seed ${c.seed}`;
+
+/** Runs a request; returns the exit code (0 every cell completed, 1 any failed). Bad input throws UsageError. */
+export async function runBench(req: RunRequest): Promise<number> {
+  const p = await prepare(req);
+  mkdirSync(cellsDir(p.runDir), { recursive: true });
+  mkdirSync(resolve(p.runDir, 'jobs'), { recursive: true });
+  if (p.manifest) writeJsonAtomic(manifestPath(p.runDir), p.manifest);
+
+  const total = p.cells.length;
+  console.log(`run ${p.runDir}: ${total} cell${total === 1 ? '' : 's'} (${p.config.suites.length} suite x ${p.config.approaches.length} approach x ${p.config.seeds.length} seed), backend ${p.backend.name}${p.manifest ? '' : ', resuming'}`);
+  const progress = createProgress(total, 'cells');
+  let currentPid: number | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    progress.stop();
+    if (currentPid !== undefined) {
+      try {
+        process.kill(currentPid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    console.error(`\ninterrupted (${signal}): finished cells are kept in ${p.runDir}/cells. Resume with: ${req.command.includes('--resume') ? req.command : `${req.command} --resume${req.out === undefined ? ` --out ${p.runDir}` : ''}`}`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let completed = 0, failed = 0, skipped = 0;
+  try {
+    for (const [i, cell] of p.cells.entries()) {
+      const tag = `[${i + 1}/${total}] ${describe(cell)}`;
+      const resultFile = cellResultPath(p.runDir, cell.id);
+      if (req.resume && readResultStatus(resultFile) === 'completed') {
+        skipped += 1;
+        completed += 1;
+        progress.log(`${tag}: skipped (completed earlier)`);
+        progress.update(i + 1, '');
+        continue;
+      }
+      progress.update(i, describe(cell));
+      const job: CellJob = {
+        spec: cell,
+        checkpointDir: p.checkpointDir,
+        ...(req.backend !== undefined ? { backend: req.backend } : {}),
+        ...(req.testLimit !== undefined ? { testLimit: req.testLimit } : {}),
+      };
+      // A failed result from an earlier attempt must not stand in for this attempt's.
+      rmSync(resultFile, { force: true });
+      const jobFile = cellJobPath(p.runDir, cell.id);
+      writeJsonAtomic(jobFile, job);
+      const logFile = cellLogPath(p.runDir, cell.id);
+      const t0 = Date.now();
+      const exit = await runWorker(jobFile, logFile, (pid) => {
+        currentPid = pid;
+      });
+      currentPid = undefined;
+      let status = readResultStatus(resultFile);
+      if (status === null) {
+        const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+        const result: FailedCell = {
+          schemaVersion: RESULT_SCHEMA_VERSION, cell, status: 'failed', startedAt: new Date(t0).toISOString(), finishedAt: new Date().toISOString(),
+          wallSec: (Date.now() - t0) / 1000, backend: null,
+          error: { message: `the cell's process ${how} without writing a result (see ${logFile})`, stack: logTail(logFile) },
+        };
+        writeJsonAtomic(resultFile, result);
+        status = 'failed';
+      }
+      const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+      if (status === 'completed') completed += 1;
+      else failed += 1;
+      progress.log(`${tag}: ${status} in ${seconds} s${status === 'failed' ? ` (see ${cellResultPath(p.runDir, cell.id)} and ${logFile})` : ''}`);
+      progress.update(i + 1, '');
+    }
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+
+  console.log(`${completed} completed${skipped ? ` (${skipped} from before)` : ''}, ${failed} failed; results in ${p.runDir}`);
+  const { files } = await writeReports(p.runDir);
+  for (const f of files) console.log(`report: ${f}`);
+  return failed === 0 ? 0 : 1;
+}

@@ -1,0 +1,350 @@
+// report.html: one self-contained file (inline CSS, no network, readable from file://). The page is
+// a header plus a list of sections; a later section (charts) is one more entry in REPORT_SECTIONS.
+// Every string from a dataset, a result or the manifest goes through escapeHtml.
+import { METRIC_IDS, METRICS } from '../harness/metrics/definitions.js';
+import type { MetricId } from '../harness/metrics/definitions.js';
+import type { BackendInfo } from '../harness/engine/backend.js';
+import type { Interval } from '../harness/results.js';
+import { plainDecimal } from './csv.js';
+import type { LoadedRun } from './load.js';
+import { bestOf } from './summary.js';
+import type { BestResult, GroupSummary, MetricSummary } from './summary.js';
+
+export interface ReportContext {
+  readonly run: LoadedRun;
+  readonly groups: readonly GroupSummary[];
+}
+
+export interface ReportSection {
+  /** Anchor id, unique in the page. */
+  readonly id: string;
+  /** Heading and table-of-contents entry. */
+  readonly title: string;
+  /** The section's body as HTML (all text escaped), or null to leave the section out. */
+  render(ctx: ReportContext): string | null;
+  /**
+   * Inline scripts the section needs (chart.js and its data, later). Any script makes the page's
+   * Content-Security-Policy allow inline scripts; without one, none may run.
+   */
+  scripts?(ctx: ReportContext): readonly string[];
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Text safe in HTML content and in quoted attribute values. */
+export function escapeHtml(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
+}
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+
+function grouped(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** `digits` significant digits without trailing zeros; integers with thousands separators from 1000 up. */
+export function formatNumber(value: number, digits = 4): string {
+  if (value === 0) return '0';
+  if (Math.abs(value) >= 1000) return grouped(value);
+  const text = value.toPrecision(digits);
+  return text.includes('e') || !text.includes('.') ? text : text.replace(/\.?0+$/, '');
+}
+
+/** Bytes in binary units with 4 significant digits: 1536 -> '1.5 KiB'. */
+export function formatBytes(bytes: number): string {
+  let scaled = Math.abs(bytes);
+  let i = 0;
+  while (scaled >= 1024 && i < BYTE_UNITS.length - 1) {
+    scaled /= 1024;
+    i += 1;
+  }
+  return `${bytes < 0 ? '-' : ''}${formatNumber(scaled, 4)} ${BYTE_UNITS[i]}`;
+}
+
+/** A metric value for a table cell; the unit is in the column header except where bytes are scaled. */
+export function formatMetric(id: MetricId, value: number): { readonly text: string; readonly title: string } {
+  const unit: string = METRICS[id].unit;
+  const raw = `${plainDecimal(value)}${unit ? ` ${unit}` : ''}`;
+  switch (unit) {
+    case 'bytes': return { text: formatBytes(value), title: `${grouped(value)} bytes` };
+    case 'count': return { text: Number.isInteger(value) ? grouped(value) : formatNumber(value), title: raw };
+    case '': return { text: formatNumber(value, 3), title: raw };
+    case '%': return { text: `${formatNumber(value, 3)}%`, title: raw };
+    default: return { text: formatNumber(value, 4), title: raw };
+  }
+}
+
+function formatInterval(id: MetricId, mean: number, iv: Interval): string {
+  const up = iv.high - mean;
+  const down = mean - iv.low;
+  const symmetric = Math.abs(up - down) <= 1e-9 * Math.max(1, Math.abs(mean));
+  return symmetric
+    ? `± ${formatMetric(id, up).text}`
+    : `[${formatMetric(id, iv.low).text}, ${formatMetric(id, iv.high).text}]`;
+}
+
+function suitesOf(ctx: ReportContext): string[] {
+  const suites = [...ctx.run.manifest.suites];
+  for (const g of ctx.groups) if (!suites.includes(g.suite)) suites.push(g.suite);
+  return suites;
+}
+
+function bestTag(best: BestResult): string {
+  switch (best.separation) {
+    case 'separated': return '<span class="tag">best</span>';
+    case 'not-separable':
+      return `<span class="tag ns">best, not separable from ${escapeHtml(best.overlapping.join(', '))}</span>`;
+    case 'no-interval': return '<span class="tag ns">best, no interval to compare</span>';
+    case 'only-one': return '';
+  }
+}
+
+function metricCell(id: MetricId, g: GroupSummary, s: MetricSummary | undefined, best: BestResult | null): string {
+  if (!s) {
+    const why = g.notes[id]?.join('; ') ?? (g.completed.length === 0 ? 'no completed cell' : 'not measured');
+    return `<td class="na" title="${escapeHtml(why)}">—</td>`;
+  }
+  const v = formatMetric(id, s.mean);
+  const details = [
+    `mean ${plainDecimal(s.mean)}`, `median ${plainDecimal(s.median)}`,
+    s.sd === null ? '' : `sd ${plainDecimal(s.sd)}`,
+    s.interval ? `95% [${plainDecimal(s.interval.low)}, ${plainDecimal(s.interval.high)}] (${s.interval.method})` : 'no interval',
+    `n=${s.n}`, v.title,
+  ].filter((d) => d !== '').join('; ');
+  const isBest = best !== null && best.best === g.label && best.separation !== 'only-one';
+  // A zero-width interval (the same value every seed, e.g. parameter counts) adds nothing to read.
+  const ci = s.interval && s.interval.high > s.interval.low
+    ? ` <span class="ci">${escapeHtml(formatInterval(id, s.mean, s.interval))}</span>` : '';
+  const n = s.n < g.completed.length ? ` <span class="n">n=${s.n}</span>` : '';
+  return `<td class="num${isBest ? ' best' : ''}" title="${escapeHtml(details)}">${escapeHtml(v.text)}${ci}${n}`
+    + `${isBest && best ? ` ${bestTag(best)}` : ''}</td>`;
+}
+
+function suiteTable(suite: string, groups: readonly GroupSummary[]): string {
+  const columns = METRIC_IDS.filter((id) => groups.some((g) => g.metrics[id] !== undefined));
+  const failed = groups.reduce((sum, g) => sum + g.failed.length, 0);
+  const heading = `<h3 id="suite-${escapeHtml(suite)}">${escapeHtml(suite)}</h3>`;
+  if (columns.length === 0) {
+    return `${heading}<p>No completed cell in this suite${failed ? ` (${failed} failed: see Failed cells)` : ''}.</p>`;
+  }
+  const best = new Map(columns.map((id) => [id, bestOf(
+    groups.map((g) => ({ label: g.label, summary: g.metrics[id] })), METRICS[id].higherIsBetter,
+  )]));
+  const head = columns.map((id) => {
+    const def = METRICS[id];
+    const arrow = def.higherIsBetter === null ? '' : def.higherIsBetter ? ' ↑' : ' ↓';
+    return `<th title="${escapeHtml(def.description)}">${escapeHtml(def.label)}${arrow}`
+      + `${def.unit ? `<br><span class="unit">${escapeHtml(def.unit)}</span>` : ''}</th>`;
+  }).join('');
+  const rows = groups.map((g) => {
+    const name = g.approach === g.label ? '' : ` <span class="approach">${escapeHtml(g.approach)}</span>`;
+    const seeds = `${g.completed.length}${g.failed.length ? ` <span class="failed">+${g.failed.length} failed</span>` : ''}`;
+    const cells = columns.map((id) => metricCell(id, g, g.metrics[id], best.get(id) ?? null)).join('');
+    return `<tr><th scope="row">${escapeHtml(g.label)}${name}</th><td class="num" title="seeds: ${escapeHtml(g.seeds.join(', '))}">${seeds}</td>${cells}</tr>`;
+  }).join('\n');
+  return `${heading}<div class="scroll"><table class="summary"><thead><tr><th>Approach</th><th>Seeds</th>${head}</tr></thead>`
+    + `<tbody>\n${rows}\n</tbody></table></div>`;
+}
+
+const summarySection: ReportSection = {
+  id: 'summary',
+  title: 'Summary',
+  render(ctx) {
+    const intro = '<p class="note">Mean over seeds with its 95% interval (Student t over seeds; with one seed, the '
+      + 'cell\'s own interval where it has one, e.g. Wilson over questions). ↑/↓: which direction is better. '
+      + 'The best value per column is highlighted; "not separable" names the rows whose interval overlaps it, '
+      + 'so no claim that it is better is made. Hover a value for median, sd and the raw number.</p>';
+    const tables = suitesOf(ctx).map((suite) => suiteTable(suite, ctx.groups.filter((g) => g.suite === suite)));
+    return intro + tables.join('\n');
+  },
+};
+
+const failuresSection: ReportSection = {
+  id: 'failures',
+  title: 'Failed cells',
+  render(ctx) {
+    const failed = ctx.groups.flatMap((g) => g.failed);
+    if (failed.length === 0) return '<p>No cell failed.</p>';
+    const rows = failed.map((f) => `<tr><td>${escapeHtml(f.cell.suite)}</td><td>${escapeHtml(f.cell.label)}</td>`
+      + `<td class="num">${escapeHtml(f.cell.seed)}</td><td><code>${escapeHtml(f.cell.id)}</code></td>`
+      + `<td><pre class="error">${escapeHtml(f.error.message)}</pre>`
+      + `${f.error.stack ? `<details><summary>stack</summary><pre>${escapeHtml(f.error.stack)}</pre></details>` : ''}</td></tr>`);
+    return '<table><thead><tr><th>Suite</th><th>Label</th><th>Seed</th><th>Cell</th><th>Error</th></tr></thead>'
+      + `<tbody>\n${rows.join('\n')}\n</tbody></table>`;
+  },
+};
+
+const missingSection: ReportSection = {
+  id: 'missing',
+  title: 'Cells without a result',
+  render(ctx) {
+    if (ctx.run.missing.length === 0) return null;
+    const items = ctx.run.missing.map((c) => `<li><code>${escapeHtml(c.id)}</code></li>`).join('');
+    return `<p>The manifest lists ${ctx.run.missing.length} cell(s) with no result file (an interrupted run?). `
+      + 'Run the same command again with <code>--resume</code> to complete them, then <code>bench report</code>.</p>'
+      + `<ul>${items}</ul>`;
+  },
+};
+
+/** Samples shown per (suite, label): from the lowest seed's completed cell. */
+const SAMPLES_PER_LABEL = 3;
+
+const samplesSection: ReportSection = {
+  id: 'samples',
+  title: 'Sample predictions',
+  render(ctx) {
+    const parts: string[] = [];
+    for (const suite of suitesOf(ctx)) {
+      const rows: string[] = [];
+      for (const g of ctx.groups.filter((x) => x.suite === suite)) {
+        const cell = g.completed.find((c) => c.samples.length > 0);
+        if (!cell) continue;
+        for (const s of cell.samples.slice(0, SAMPLES_PER_LABEL)) {
+          rows.push(`<tr><td>${escapeHtml(g.label)}</td><td class="num">${escapeHtml(cell.cell.seed)}</td>`
+            + `<td><div class="text">${escapeHtml(s.question)}</div></td><td>${escapeHtml(s.gold)}</td>`
+            + `<td>${escapeHtml(s.predicted)}</td><td class="${s.correct ? 'ok">✓ yes' : 'bad">✗ no'}</td></tr>`);
+        }
+      }
+      if (rows.length === 0) continue;
+      parts.push(`<h3>${escapeHtml(suite)}</h3><table class="samples"><thead><tr><th>Approach</th><th>Seed</th>`
+        + `<th>Question</th><th>Gold</th><th>Predicted</th><th>Correct</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`);
+    }
+    return parts.length ? parts.join('\n') : '<p>No samples recorded.</p>';
+  },
+};
+
+function backendHtml(b: BackendInfo | null): string {
+  if (!b) return 'not recorded';
+  const kernels = b.kernels
+    ? `; matmul: ${b.kernels.matmul} (${b.kernels.matmulReason}), segment sum: ${b.kernels.segmentSum}` : '';
+  return escapeHtml(`${b.name} (tfjs backend "${b.tfjsBackend}", accelerator: ${b.accelerator}${kernels})`);
+}
+
+function attemptsHtml(b: BackendInfo | null): string {
+  if (!b || b.attempts.length === 0) return 'none recorded';
+  return `<ol>${b.attempts.map((a) => `<li><b>${escapeHtml(a.backend)}</b> (${a.ok ? 'used' : 'not used'}): `
+    + `${escapeHtml(a.reason)}</li>`).join('')}</ol>`;
+}
+
+function kvTable(entries: ReadonlyArray<readonly [string, string]>, valueIsHtml = false): string {
+  return `<table class="kv"><tbody>${entries.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th>`
+    + `<td>${valueIsHtml ? v : escapeHtml(v)}</td></tr>`).join('')}</tbody></table>`;
+}
+
+const manifestSection: ReportSection = {
+  id: 'manifest',
+  title: 'Run manifest',
+  render(ctx) {
+    const m = ctx.run.manifest;
+    const commit = m.gitCommit === null
+      ? 'unknown (not run from a git checkout)'
+      : `<code>${escapeHtml(m.gitCommit)}</code>${m.gitDirty ? ' <span class="failed">with uncommitted changes</span>' : ''}`;
+    // A cell runs in its own process and records its backend; say so where one differs from the run's.
+    const runBackend = m.backend?.name ?? null;
+    const cellBackends = new Map<string, number>();
+    for (const c of ctx.run.cells) {
+      const name = c.backend?.name ?? 'not recorded';
+      cellBackends.set(name, (cellBackends.get(name) ?? 0) + 1);
+    }
+    const differs = [...cellBackends.keys()].some((k) => k !== runBackend);
+    const packages = Object.entries(m.packages)
+      .map(([name, version]) => [name, version ?? 'not installed'] as const);
+    const hashes = Object.entries(m.dataHashes);
+    const rows: Array<readonly [string, string]> = [
+      ['Run id', escapeHtml(m.runId)],
+      ['Created', escapeHtml(m.createdAt)],
+      ['Command', `<code>${escapeHtml(m.command)}</code>`],
+      ['Git commit', commit],
+      ['Node', escapeHtml(m.node)],
+      ['OS', escapeHtml(m.os)],
+      ['CPU', escapeHtml(`${m.cpu.model} (${m.cpu.cores} cores)`)],
+      ['Backend', backendHtml(m.backend)],
+      ['Backend attempts', attemptsHtml(m.backend)],
+      ...(differs ? [['Cell backends', escapeHtml([...cellBackends].map(([k, n]) => `${k}: ${n} cell(s)`).join(', '))] as const] : []),
+      ['Seeds', escapeHtml(m.seeds.join(', '))],
+      ['Suites', escapeHtml(m.suites.join(', '))],
+      ['Config hash', `<code>${escapeHtml(m.configHash)}</code>`],
+      ['Data hashes', hashes.length ? kvTable(hashes.map(([k, v]) => [k, v] as const)) : 'none recorded'],
+      ['Packages', packages.length ? kvTable(packages) : 'none recorded'],
+    ];
+    return kvTable(rows, true);
+  },
+};
+
+const definitionsSection: ReportSection = {
+  id: 'definitions',
+  title: 'Metric definitions',
+  render() {
+    const items = METRIC_IDS.map((id) => {
+      const def = METRICS[id];
+      const dir = def.higherIsBetter === null ? '' : def.higherIsBetter ? ', higher is better' : ', lower is better';
+      return `<dt>${escapeHtml(def.label)} <code>${escapeHtml(id)}</code>`
+        + `<span class="unit"> ${escapeHtml(def.unit || 'ratio')}${dir}</span></dt><dd>${escapeHtml(def.description)}</dd>`;
+    }).join('\n');
+    return `<details><summary>${METRIC_IDS.length} metrics: what each measures and how</summary><dl>\n${items}\n</dl></details>`;
+  },
+};
+
+/** The report's sections, in page order. Charts go here as further entries. */
+export const REPORT_SECTIONS: readonly ReportSection[] = [
+  summarySection, failuresSection, missingSection, samplesSection, manifestSection, definitionsSection,
+];
+
+const CSS = `
+:root { color-scheme: light; --line: #d0d7de; --muted: #57606a; --best: #dafbe1; --warn: #9a6700; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5rem; color: #1f2328; }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { margin-top: 2rem; border-bottom: 1px solid var(--line); }
+nav a { margin-right: 1rem; } .note, .unit, .approach, .n { color: var(--muted); font-size: .85em; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; } th, td { border: 1px solid var(--line); padding: .3rem .5rem; vertical-align: top; }
+thead th { background: #f6f8fa; font-weight: 600; text-align: left; }
+.scroll { overflow-x: auto; } .summary th[scope=row] { position: sticky; left: 0; background: #fff; text-align: left; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.best { background: var(--best); font-weight: 600; } .ci { color: var(--muted); font-weight: normal; }
+.tag { display: block; font-size: .75em; font-weight: normal; color: #1a7f37; } .tag.ns { color: var(--warn); }
+td.na { color: var(--muted); text-align: center; } .failed, .bad { color: #cf222e; } .ok { color: #1a7f37; }
+pre { white-space: pre-wrap; word-break: break-word; margin: 0; } .text { white-space: pre-wrap; max-height: 12em; overflow: auto; max-width: 60ch; }
+.samples td { max-width: 30ch; word-break: break-word; } .kv th { text-align: left; background: #f6f8fa; white-space: nowrap; }
+dt { font-weight: 600; margin-top: .5rem; } dd { margin-left: 1.5rem; } code { font-size: .9em; }
+@media print { .scroll { overflow: visible; } details { display: block; } }
+`;
+
+/** Keeps a script's text from closing its own element early. */
+function scriptText(code: string): string {
+  return code.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+}
+
+/** The whole report page for a loaded run and its summaries. */
+export function renderReport(ctx: ReportContext, sections: readonly ReportSection[] = REPORT_SECTIONS): string {
+  const m = ctx.run.manifest;
+  const suites = suitesOf(ctx);
+  const rendered = sections
+    .map((s) => ({ s, body: s.render(ctx) }))
+    .filter((r): r is { s: ReportSection; body: string } => r.body !== null);
+  const scripts = rendered.flatMap((r) => r.s.scripts?.(ctx) ?? []);
+  // No source may be fetched: the page must read the same offline, and dataset text can never load anything.
+  const csp = `default-src 'none'; style-src 'unsafe-inline'; img-src data:${scripts.length ? "; script-src 'unsafe-inline'" : ''}`;
+  const title = `adaptbench report ${m.runId}: ${suites.join(', ')}`;
+  const completed = ctx.run.cells.filter((c) => c.status === 'completed').length;
+  const failed = ctx.run.cells.length - completed;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+<h1>adaptbench report <code>${escapeHtml(m.runId)}</code></h1>
+<p>Suites: ${escapeHtml(suites.join(', '))}. Created ${escapeHtml(m.createdAt)}. `
+    + `${completed} cell(s) completed, ${failed} failed, ${ctx.run.missing.length} without a result.</p>
+<nav>${rendered.map((r) => `<a href="#${escapeHtml(r.s.id)}">${escapeHtml(r.s.title)}</a>`).join('')}</nav>
+</header>
+${rendered.map((r) => `<section id="${escapeHtml(r.s.id)}">\n<h2>${escapeHtml(r.s.title)}</h2>\n${r.body}\n</section>`).join('\n')}
+${scripts.map((code) => `<script>${scriptText(code)}</script>`).join('\n')}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,154 @@
+// Per (suite, label) summaries over seeds, and which row is best per metric. Pure functions of the
+// cell results, so the CSV, the HTML and later the claims ledger agree on every number.
+import { METRIC_IDS } from '../harness/metrics/definitions.js';
+import type { MetricId } from '../harness/metrics/definitions.js';
+import { computeStatistics } from '../harness/metrics/stats.js';
+import type { CellResult, CompletedCell, FailedCell, Interval, RunManifest } from '../harness/results.js';
+
+/** One metric of one (suite, label) group, over the seeds whose cell completed and reported it. */
+export interface MetricSummary {
+  /** Number of values (seeds) summarised. */
+  readonly n: number;
+  /** Arithmetic mean of the values. */
+  readonly mean: number;
+  /** Median of the values (mean of the middle two for even n). */
+  readonly median: number;
+  /** Sample standard deviation (n - 1 denominator); null with one value. */
+  readonly sd: number | null;
+  /** 95% interval: Student t over seeds for n >= 2; with one seed the cell's own (e.g. Wilson), else null. */
+  readonly interval: Interval | null;
+}
+
+export interface GroupSummary {
+  readonly suite: string;
+  /** Row label, e.g. 'lora-r8'. */
+  readonly label: string;
+  /** Approach name behind the label, e.g. 'lora'. */
+  readonly approach: string;
+  /** Seeds whose cell completed, ascending. */
+  readonly seeds: readonly number[];
+  /** Completed cells of this group, by ascending seed. */
+  readonly completed: readonly CompletedCell[];
+  /** Failed cells of this group, counted apart from the summaries. */
+  readonly failed: readonly FailedCell[];
+  /** Summaries of the metrics with at least one value. */
+  readonly metrics: Partial<Record<MetricId, MetricSummary>>;
+  /** Distinct notes the cells give per metric (why a value is null, how it was measured). */
+  readonly notes: Partial<Record<MetricId, readonly string[]>>;
+}
+
+/** Summary of one metric's values; `single` is the cell's own interval, used when there is one value. */
+export function summarizeValues(values: readonly number[], single?: Interval): MetricSummary | null {
+  if (values.length === 0) return null;
+  // computeStatistics: Student t margin (harness/metrics/stats.ts), NaN spread below 2 values.
+  const st = computeStatistics([...values].sort((a, b) => a - b));
+  const interval: Interval | null = values.length >= 2
+    ? { low: st.mean - st.moe, high: st.mean + st.moe, method: `student-t 95% over ${values.length} seeds` }
+    : single ? { low: single.low, high: single.high, method: `${single.method} (one seed: within the cell)` } : null;
+  return { n: values.length, mean: st.mean, median: st.p50, sd: values.length >= 2 ? st.sd : null, interval };
+}
+
+function summarizeGroup(suite: string, label: string, approach: string, cells: readonly CellResult[]): GroupSummary {
+  const completed = cells.filter((c): c is CompletedCell => c.status === 'completed')
+    .sort((a, b) => a.cell.seed - b.cell.seed);
+  const failed = cells.filter((c): c is FailedCell => c.status === 'failed')
+    .sort((a, b) => a.cell.seed - b.cell.seed);
+  const metrics: Partial<Record<MetricId, MetricSummary>> = {};
+  const notes: Partial<Record<MetricId, readonly string[]>> = {};
+  for (const id of METRIC_IDS) {
+    const reporting = completed.filter((c) => typeof c.metrics[id] === 'number');
+    const values = reporting.map((c) => c.metrics[id] as number);
+    const s = summarizeValues(values, reporting[0]?.intervals[id]);
+    if (s) metrics[id] = s;
+    const distinct = [...new Set(completed.map((c) => c.notes[id]).filter((n): n is string => typeof n === 'string'))];
+    if (distinct.length > 0) notes[id] = distinct;
+  }
+  return { suite, label, approach, seeds: completed.map((c) => c.cell.seed), completed, failed, metrics, notes };
+}
+
+/**
+ * One summary per (suite, label), in the manifest's suite order and the order labels first appear;
+ * groups the manifest does not name come last.
+ */
+export function summarizeRun(cells: readonly CellResult[], manifest?: Pick<RunManifest, 'suites' | 'cells'>): GroupSummary[] {
+  const keyOf = (suite: string, label: string): string => JSON.stringify([suite, label]);
+  const order: string[] = [];
+  const meta = new Map<string, { suite: string; label: string; approach: string }>();
+  const add = (suite: string, label: string, approach: string): void => {
+    const key = keyOf(suite, label);
+    if (meta.has(key)) return;
+    meta.set(key, { suite, label, approach });
+    order.push(key);
+  };
+  if (manifest) {
+    const rank = new Map(manifest.suites.map((s, i) => [s, i]));
+    const specs = [...manifest.cells].sort((a, b) => (rank.get(a.suite) ?? Infinity) - (rank.get(b.suite) ?? Infinity));
+    for (const spec of specs) add(spec.suite, spec.label, spec.approach);
+  }
+  for (const c of cells) add(c.cell.suite, c.cell.label, c.cell.approach);
+
+  const bucket = new Map<string, CellResult[]>();
+  for (const c of cells) {
+    const key = keyOf(c.cell.suite, c.cell.label);
+    const list = bucket.get(key);
+    if (list) list.push(c);
+    else bucket.set(key, [c]);
+  }
+  // Groups with no result file at all (none of their cells ran yet) are left out: nothing to summarise.
+  return order.filter((k) => bucket.has(k)).map((k) => {
+    const m = meta.get(k)!;
+    return summarizeGroup(m.suite, m.label, m.approach, bucket.get(k)!);
+  });
+}
+
+/** Where the best row stands against the others. */
+export type Separation =
+  /** Its interval overlaps no other row's: the claim "best" holds at 95%. */
+  | 'separated'
+  /** Its interval overlaps at least one other row's interval (listed in `overlapping`). */
+  | 'not-separable'
+  /** It or a competitor has no interval (one seed without a within-cell interval): cannot tell. */
+  | 'no-interval'
+  /** Only one row has a value: nothing to compare. */
+  | 'only-one';
+
+export interface BestResult {
+  /** Label of the row with the best mean. */
+  readonly best: string;
+  /** Label of the row with the second-best mean, if any. */
+  readonly runnerUp: string | null;
+  readonly separation: Separation;
+  /** Labels whose interval overlaps the best's (or that lack one), best first by mean. */
+  readonly overlapping: readonly string[];
+}
+
+function overlaps(a: Interval, b: Interval): boolean {
+  return a.low <= b.high && b.low <= a.high;
+}
+
+/**
+ * The best row for one metric by mean, and whether its interval separates from every other row's.
+ * Returns null when no row has a value or the metric has no better direction.
+ */
+export function bestOf(
+  rows: ReadonlyArray<{ readonly label: string; readonly summary: MetricSummary | undefined }>,
+  higherIsBetter: boolean | null,
+): BestResult | null {
+  if (higherIsBetter === null) return null;
+  const ranked = rows
+    .filter((r): r is { label: string; summary: MetricSummary } => r.summary !== undefined)
+    .sort((a, b) => (higherIsBetter ? b.summary.mean - a.summary.mean : a.summary.mean - b.summary.mean));
+  const [first, second] = ranked;
+  if (!first) return null;
+  if (!second) return { best: first.label, runnerUp: null, separation: 'only-one', overlapping: [] };
+  const rest = ranked.slice(1);
+  const bestInterval = first.summary.interval;
+  const unknown = bestInterval === null || rest.some((r) => r.summary.interval === null);
+  const overlapping = rest
+    .filter((r) => bestInterval === null || r.summary.interval === null || overlaps(bestInterval, r.summary.interval))
+    .map((r) => r.label);
+  const separation: Separation = rest.some((r) => bestInterval && r.summary.interval && overlaps(bestInterval, r.summary.interval))
+    ? 'not-separable'
+    : unknown ? 'no-interval' : 'separated';
+  return { best: first.label, runnerUp: second.label, separation, overlapping };
+}

@@ -1,0 +1,325 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { InputError } from '../harness/errors.js';
+import type { MetricId } from '../harness/metrics/definitions.js';
+import { RESULT_SCHEMA_VERSION } from '../harness/results.js';
+import type { CellResult, CellSpec, CompletedCell, FailedCell, Interval, RunManifest } from '../harness/results.js';
+import {
+  bestOf, formatBytes, loadRun, plainDecimal, summarizeValues, writeReports,
+} from '../reports/index.js';
+
+const SUITE = 'knowledge-qa';
+const SEEDS = [1, 2, 3];
+const XSS = '<script>alert(1)</script> What is the capital of Zorvia?';
+const FAIL_MESSAGE = 'training loss became NaN at step 12, "lora-r8" seed 3\nFix: lower --lr <b>below</b> 1e-3';
+const COMMIT = '3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39';
+
+const BACKEND = {
+  name: 'wasm', tfjsBackend: 'wasm', accelerator: 'none',
+  kernels: { matmul: 'openblas', matmulReason: 'libopenblas loaded', segmentSum: 'engine' },
+  attempts: [
+    { backend: 'tensorflow', ok: false, reason: '@tensorflow/tfjs-node-gpu: not installed; @tensorflow/tfjs-node: not installed' },
+    { backend: 'wasm', ok: true, reason: 'started; matmul: openblas (libopenblas loaded)' },
+  ],
+} as const;
+
+const tempDirs: string[] = [];
+after(() => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'adaptbench-reports-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function spec(approach: string, label: string, seed: number): CellSpec {
+  return { id: `${SUITE}__${label}__seed${seed}`, suite: SUITE, approach, label, approachConfig: { rank: 8 }, seed };
+}
+
+/** Exact match per (label, seed), and the peak bytes: the numbers the assertions check by hand. */
+const EXACT: Record<string, number[]> = { base: [0.2, 0.25, 0.3], 'lora-r8': [0.6, 0.7] };
+const PEAK: Record<string, number[]> = { base: [1048576, 1048576, 1048576], 'lora-r8': [3145728, 3150000] };
+
+function completed(approach: string, label: string, seed: number): CompletedCell {
+  const i = seed - 1;
+  const em = EXACT[label]![i]!;
+  const wilson: Interval = { low: em - 0.08, high: em + 0.09, method: 'wilson' };
+  const metrics: Partial<Record<MetricId, number | null>> = {
+    'quality.exactMatch': em,
+    'quality.tokenF1': em + 0.1,
+    'params.total': 1_234_567,
+    'params.trainable': label === 'base' ? 0 : 16_384,
+    'memory.peakBytes': PEAK[label]![i]!,
+    'memory.gpuPeakBytes': null,
+    'train.tokensPerSec': label === 'base' ? null : 290.5 + seed,
+    'cell.wallSec': 12.5 + seed,
+  };
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    cell: spec(approach, label, seed),
+    startedAt: '2025-11-22T08:00:00.000Z',
+    finishedAt: '2025-11-22T08:00:14.000Z',
+    wallSec: 14,
+    backend: BACKEND,
+    status: 'completed',
+    metrics,
+    intervals: { 'quality.exactMatch': wilson },
+    notes: { 'memory.gpuPeakBytes': 'CPU backend: no device memory to sample' },
+    inputs: { trainExamples: 200, testExamples: 100, dataHash: 'abc123' },
+    samples: [
+      { question: XSS, gold: 'Quellport', predicted: label === 'base' ? 'Paris' : 'Quellport', correct: label !== 'base' },
+      { question: 'What is the currency of Zorvia?', gold: 'ZRV', predicted: 'ZRV', correct: true },
+    ],
+  };
+}
+
+function failed(approach: string, label: string, seed: number): FailedCell {
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    cell: spec(approach, label, seed),
+    startedAt: '2025-11-22T08:01:00.000Z',
+    finishedAt: '2025-11-22T08:01:03.000Z',
+    wallSec: 3,
+    backend: BACKEND,
+    status: 'failed',
+    error: { message: FAIL_MESSAGE, stack: 'Error: training loss became NaN\n    at train (train.js:1:1)' },
+  };
+}
+
+/** A run folder as the runner writes it: 2 approaches x 3 seeds, lora-r8 seed 3 failed. */
+function makeRun(): { dir: string; cells: CellResult[] } {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'cells'));
+  const cells: CellResult[] = [];
+  for (const [approach, label] of [['base', 'base'], ['lora', 'lora-r8']] as const) {
+    for (const seed of SEEDS) cells.push(label === 'lora-r8' && seed === 3 ? failed(approach, label, seed) : completed(approach, label, seed));
+  }
+  const manifest: RunManifest = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    runId: 'run-20251122-0800',
+    createdAt: '2025-11-22T08:00:00.000Z',
+    command: 'bench run knowledge-qa --approach base,lora --seeds 3',
+    gitCommit: COMMIT,
+    gitDirty: false,
+    packages: { '@tensorflow/tfjs': '4.22.0', 'csv-stringify': '6.9.0', '@tensorflow/tfjs-node': null },
+    node: 'v20.19.0',
+    os: 'linux 6.1.0 x64',
+    cpu: { model: 'AMD EPYC 7B13', cores: 2 },
+    backend: BACKEND,
+    seeds: SEEDS,
+    suites: [SUITE],
+    cells: cells.map((c) => c.cell),
+    configHash: 'c0ffee1234',
+    dataHashes: { 'knowledge-qa': 'd474a5', base: 'b45e' },
+  };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  for (const c of cells) {
+    writeFileSync(join(dir, 'cells', `${c.cell.id}.json`), JSON.stringify(c, null, 2));
+    writeFileSync(join(dir, 'cells', `${c.cell.id}.log`), 'not json {');
+  }
+  return { dir, cells };
+}
+
+/** RFC 4180 reader: quoted fields may hold commas, doubled quotes and newlines. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch !== '"') field += ch;
+      else if (text[i + 1] === '"') { field += '"'; i++; } else quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') { row.push(field); field = ''; }
+    else if (ch === '\n') { row.push(field); rows.push(row); row = []; field = ''; }
+    else if (ch !== '\r') field += ch;
+  }
+  if (field !== '' || row.length > 0) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+function column(rows: string[][], name: string): number {
+  const i = rows[0]!.indexOf(name);
+  assert.ok(i >= 0, `column "${name}" missing from header: ${rows[0]!.join(' | ')}`);
+  return i;
+}
+
+function near(actual: string | undefined, expected: number, what: string): void {
+  assert.ok(actual !== undefined && actual !== '', `${what}: empty`);
+  assert.ok(Math.abs(Number(actual) - expected) < 1e-9, `${what}: ${actual} != ${expected}`);
+}
+
+test('writeReports writes the three files atomically, and results.csv reads back with units and values', async () => {
+  const { dir } = makeRun();
+  const { files } = await writeReports(dir);
+  assert.deepEqual(files, ['results.csv', 'summary.csv', 'report.html'].map((f) => join(dir, f)));
+  for (const f of files) assert.ok(existsSync(f), `${f} not written`);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), [], 'temporary files left behind');
+
+  const rows = parseCsv(readFileSync(join(dir, 'results.csv'), 'utf8'));
+  assert.equal(rows.length, 1 + 6, 'header plus one row per cell');
+  assert.deepEqual(rows[0]!.slice(0, 6), ['suite', 'approach', 'label', 'seed', 'status', 'error']);
+  assert.ok(rows.every((r) => r.length === rows[0]!.length), 'ragged rows: a quoted field was split');
+  const peak = column(rows, 'Peak engine memory (bytes)');
+  column(rows, 'Training throughput (tokens/s)');
+  column(rows, 'Held-out Brown CE (nats/token)');
+  const em = column(rows, 'Exact match');
+  assert.equal(column(rows, 'Exact match 95% low'), em + 1, 'interval columns follow their metric');
+  assert.equal(column(rows, 'Exact match 95% high'), em + 2);
+  assert.ok(!rows[0]!.includes('Peak engine memory 95% low (bytes)'), 'no interval columns for metrics without intervals');
+
+  const baseSeed2 = rows.find((r) => r[2] === 'base' && r[3] === '2')!;
+  assert.equal(baseSeed2[peak], '1048576');
+  assert.equal(baseSeed2[em], '0.25');
+  assert.equal(baseSeed2[column(rows, 'Exact match 95% high')], String(0.25 + 0.09));
+  assert.equal(baseSeed2[column(rows, 'GPU memory peak (bytes)')], '', 'null is an empty cell');
+  assert.equal(baseSeed2[column(rows, 'Trainable parameters (count)')], '0');
+
+  const failedRow = rows.find((r) => r[4] === 'failed')!;
+  assert.deepEqual(failedRow.slice(0, 5), [SUITE, 'lora', 'lora-r8', '3', 'failed']);
+  assert.equal(failedRow[5], FAIL_MESSAGE, 'the error survives quoting (comma, quotes, newline)');
+  assert.equal(failedRow[peak], '');
+});
+
+test('summary.csv gives mean, Student t interval and n per (suite, label), by hand', async () => {
+  const { dir } = makeRun();
+  await writeReports(dir);
+  const rows = parseCsv(readFileSync(join(dir, 'summary.csv'), 'utf8'));
+  assert.equal(rows.length, 1 + 2);
+  const base = rows.find((r) => r[2] === 'base')!;
+  const lora = rows.find((r) => r[2] === 'lora-r8')!;
+  assert.equal(base[column(rows, 'seeds completed')], '3');
+  assert.equal(lora[column(rows, 'seeds completed')], '2');
+  assert.equal(lora[column(rows, 'cells failed')], '1');
+
+  // t(0.975, df) as harness/metrics/stats.ts tabulates it: 4.303 (df 2), 12.706 (df 1).
+  // base exact match 0.2, 0.25, 0.3: mean 0.25, sd 0.05, half width 4.303 * 0.05 / sqrt(3) = 0.124216910...
+  near(base[column(rows, 'Exact match mean')], 0.25, 'base mean');
+  near(base[column(rows, 'Exact match ci95 low')], 0.125783089583852, 'base low');
+  near(base[column(rows, 'Exact match ci95 high')], 0.374216910416148, 'base high');
+  assert.equal(base[column(rows, 'Exact match n')], '3');
+  // lora peak bytes 3145728, 3150000: mean 3147864, sd 4272 / sqrt(2), sem 2136, half width 12.706 * 2136 = 27140.016.
+  near(lora[column(rows, 'Peak engine memory mean (bytes)')], 3147864, 'lora mean');
+  near(lora[column(rows, 'Peak engine memory ci95 low (bytes)')], 3120723.984, 'lora low');
+  near(lora[column(rows, 'Peak engine memory ci95 high (bytes)')], 3175004.016, 'lora high');
+  // A metric every cell reports as null has no summary.
+  assert.equal(base[column(rows, 'GPU memory peak mean (bytes)')], '');
+  assert.equal(base[column(rows, 'GPU memory peak n')], '0');
+});
+
+test('report.html is self-contained, escapes dataset text, and shows labels, failures and the manifest', async () => {
+  const { dir } = makeRun();
+  await writeReports(dir);
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.ok(!html.includes('<script>alert'), 'dataset text was not escaped');
+  assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'the escaped question is missing');
+  assert.ok(!/<script/i.test(html), 'no scripts before charts are added');
+  assert.ok(!/https?:\/\//i.test(html), 'the report references a network resource');
+  assert.ok(!/<link\b|\bsrc=/i.test(html), 'the report loads an external resource');
+  assert.match(html, /Content-Security-Policy" content="default-src &#39;none&#39;/);
+  for (const label of ['base', 'lora-r8']) assert.ok(html.includes(`<th scope="row">${label}`), `row ${label} missing`);
+  assert.ok(html.includes('training loss became NaN at step 12, &quot;lora-r8&quot; seed 3'), 'failed cell error missing');
+  assert.ok(html.includes('&lt;b&gt;below&lt;/b&gt;'), 'error text not escaped');
+  assert.ok(!html.includes('<b>below</b>'));
+  assert.ok(html.includes(COMMIT), 'git commit missing');
+  assert.ok(html.includes('AMD EPYC 7B13 (2 cores)'));
+  assert.ok(html.includes('<b>tensorflow</b> (not used): @tensorflow/tfjs-node-gpu: not installed; @tensorflow/tfjs-node: not installed'),
+    'every backend attempt is shown with its reason');
+  assert.ok(html.includes('not installed</td>'), 'a package without a version');
+  assert.ok(html.includes('c0ffee1234') && html.includes('d474a5'), 'config and data hashes');
+  assert.ok(html.includes('Peak engine memory') && html.includes('<span class="unit">bytes</span>'));
+  assert.ok(html.includes('<details><summary>21 metrics'), 'definitions are collapsible');
+  assert.ok(html.includes('Mean per-token cross-entropy on Brown documents'), 'metric descriptions');
+  // Exact match: base 0.25 [0.126, 0.374] vs lora 0.65 [0.015, 1.29]: overlapping, so no claim.
+  assert.ok(html.includes('best, not separable from base'), 'overlapping intervals must say not separable');
+  // Peak bytes: base 1 MiB (sd 0, so no ± shown) vs lora ~3 MiB [3.12e6, 3.18e6]: separated, lower is better.
+  assert.match(html, /<td class="num best" title="[^"]*1,048,576 bytes">1 MiB <span class="tag">best<\/span>/);
+  assert.ok(html.includes('1,234,567'), 'counts get thousands separators');
+  assert.ok(html.includes('>Peak engine memory ↓<br>'), 'metric columns carry label, direction and unit');
+  assert.ok(!html.includes('>GPU memory peak ↓<br>'), 'a metric with no value in the suite gets no column');
+});
+
+test('loadRun names a corrupt cell file and how to fix it, and writes no report', async () => {
+  const { dir, cells } = makeRun();
+  const bad = join(dir, 'cells', `${cells[1]!.cell.id}.json`);
+  writeFileSync(bad, '{"schemaVersion": 1, "cell": {"id": ');
+  await assert.rejects(writeReports(dir), (err: unknown) => {
+    assert.ok(err instanceof InputError, `expected InputError, got ${String(err)}`);
+    assert.equal(err.exitCode, 2);
+    assert.ok(err.message.includes(bad), `message does not name ${bad}: ${err.message}`);
+    assert.match(err.message, /not valid JSON/);
+    assert.match(err.message, /--resume/);
+    return true;
+  });
+  assert.ok(!existsSync(join(dir, 'report.html')) && !existsSync(join(dir, 'results.csv')), 'partial reports written');
+
+  writeFileSync(bad, JSON.stringify({ ...cells[1], status: 'running' }));
+  await assert.rejects(loadRun(dir), /"status" must be "completed" or "failed", got "running"/);
+  writeFileSync(bad, JSON.stringify(cells[2]));
+  await assert.rejects(loadRun(dir), /holds cell "knowledge-qa__base__seed3" but is named for "knowledge-qa__base__seed2"/);
+});
+
+test('loadRun: a missing or invalid manifest is an InputError naming manifest.json; absent cells are listed', async () => {
+  const empty = tempDir();
+  await assert.rejects(loadRun(empty), (err: unknown) =>
+    err instanceof InputError && err.message.includes(join(empty, 'manifest.json')) && /not a run folder/.test(err.message));
+  writeFileSync(join(empty, 'manifest.json'), JSON.stringify({ schemaVersion: RESULT_SCHEMA_VERSION, runId: 7 }));
+  await assert.rejects(loadRun(empty), /manifest\.json: "runId" must be a string/);
+
+  const { dir, cells } = makeRun();
+  const gone = cells[0]!.cell.id;
+  rmSync(join(dir, 'cells', `${gone}.json`));
+  const run = await loadRun(dir);
+  assert.deepEqual(run.missing.map((c) => c.id), [gone]);
+  assert.equal(run.cells.length, 5);
+  await writeReports(dir);
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.ok(html.includes(`<code>${gone}</code>`) && html.includes('--resume'), 'missing cells are listed with the fix');
+});
+
+test('summaries: median and sd over seeds, one seed uses the cell interval, best is separable only without overlap', () => {
+  const s = summarizeValues([1, 2, 3, 10])!;
+  assert.equal(s.n, 4);
+  assert.equal(s.mean, 4);
+  assert.equal(s.median, 2.5);
+  assert.equal(s.sd, Math.sqrt(50 / 3), 'sample sd: squared deviations 9 + 4 + 1 + 36 = 50 over n - 1');
+  near(String(s.interval!.high), 4 + 3.182 * Math.sqrt(50 / 3) / 2, 't(0.975, 3) = 3.182, sem = sd / 2');
+  const one = summarizeValues([0.5], { low: 0.4, high: 0.6, method: 'wilson' })!;
+  assert.deepEqual([one.interval?.low, one.interval?.high, one.sd], [0.4, 0.6, null]);
+  assert.match(one.interval!.method, /^wilson/);
+  assert.equal(summarizeValues([0.5])!.interval, null);
+  assert.equal(summarizeValues([]), null);
+
+  const row = (label: string, mean: number, low: number, high: number) =>
+    ({ label, summary: { n: 3, mean, median: mean, sd: 1, interval: { low, high, method: 't' } } });
+  assert.deepEqual(bestOf([row('a', 1, 0.9, 1.1), row('b', 2, 1.9, 2.1)], true),
+    { best: 'b', runnerUp: 'a', separation: 'separated', overlapping: [] });
+  assert.equal(bestOf([row('a', 1, 0.9, 1.1), row('b', 2, 1.9, 2.1)], false)!.best, 'a');
+  // The runner-up is separated but a wide third row overlaps the best: still no claim.
+  assert.deepEqual(bestOf([row('a', 3, 2.9, 3.1), row('b', 2, 1.9, 2.1), row('c', 1, -5, 5)], true),
+    { best: 'a', runnerUp: 'b', separation: 'not-separable', overlapping: ['c'] });
+  assert.equal(bestOf([row('a', 1, 0.9, 1.1)], true)!.separation, 'only-one');
+  const noInterval = { label: 'd', summary: { n: 1, mean: 0, median: 0, sd: null, interval: null } };
+  assert.deepEqual(bestOf([row('a', 3, 2.9, 3.1), noInterval], true),
+    { best: 'a', runnerUp: 'd', separation: 'no-interval', overlapping: ['d'] });
+  assert.equal(bestOf([row('a', 1, 0.9, 1.1), row('b', 2, 1.9, 2.1)], null), null);
+});
+
+test('numbers: plain decimals in CSV, binary units in HTML', () => {
+  assert.equal(plainDecimal(1e-7), '0.0000001');
+  assert.equal(plainDecimal(-1.5e-7), '-0.00000015');
+  assert.equal(plainDecimal(1.25e21), '1250000000000000000000');
+  assert.equal(plainDecimal(0.1), '0.1');
+  assert.equal(plainDecimal(null), '');
+  assert.equal(plainDecimal(Number.NaN), '');
+  assert.equal(formatBytes(512), '512 B');
+  assert.equal(formatBytes(1536), '1.5 KiB');
+  assert.equal(formatBytes(3147864), '3.002 MiB');
+});
