@@ -7,7 +7,6 @@ import { approachNames, getApproach } from '../adapters/registry.js';
 import { getSuite, suiteNames } from '../suites/registry.js';
 import { BACKENDS, initBackend } from './engine/backend.js';
 import { exitCodeOf, UsageError } from './errors.js';
-import { PROJECT_ROOT } from './manifest.js';
 import { writeReports } from '../reports/index.js';
 import { formatDoctor, runDoctor, type DoctorCheck } from './doctor.js';
 import { pretrain } from './pretrain.js';
@@ -106,7 +105,7 @@ async function backendCheck(requested?: string): Promise<DoctorCheck[]> {
     const info = await initBackend(requested);
     const reasons = BACKENDS.map((b) => {
       const a = info.attempts.find((x) => x.backend === b);
-      return a ? `${b}: ${a.ok ? 'started' : 'not used'} (${a.reason})` : `${b}: ${requested ? 'not requested' : 'not tried, an earlier one started'}`;
+      return a ? `${b}: ${a.ok ? a.reason : `not used (${a.reason})`}` : `${b}: ${requested ? 'not requested' : 'not tried, an earlier one started'}`;
     });
     return [{ name: 'engine backend', version: info.name, status: 'ok', required: true, detail: `${info.name} would run${requested ? ' (--backend)' : ` (best first: ${BACKENDS.join(', ')})`}; ${reasons.join('; ')}` }];
   } catch (err) {
@@ -122,7 +121,7 @@ async function doctorCommand(flags: { backend?: string }): Promise<number> {
 }
 
 async function pretrainCommand(flags: { preset: 'default' | 'tiny'; seed: number; steps?: number; out?: string; backend?: string }): Promise<void> {
-  const out = resolve(flags.out ?? join(PROJECT_ROOT, 'results', `pretrain-${flags.preset}-seed${flags.seed}`));
+  const out = resolve(flags.out ?? join('results', `pretrain-${flags.preset}-seed${flags.seed}`));
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out}: is a file. Fix: give a folder path for the checkpoint`);
     // The checkpoint replaces the folder: only ever replace a checkpoint, never other files.
@@ -141,7 +140,7 @@ async function pretrainCommand(flags: { preset: 'default' | 'tiny'; seed: number
 async function reportCommand(run: string): Promise<void> {
   const dir = resolve(run);
   if (!existsSync(manifestPath(dir))) {
-    throw new UsageError(`bench report ${run}: ${dir} holds no run (no manifest.json). Fix: give a run folder, e.g. results/<run id>`);
+    throw new UsageError(`run folder ${dir} holds no run (no manifest.json). Fix: give a run folder, e.g. results/<run id>`);
   }
   const { files } = await writeReports(dir);
   for (const f of files) console.log(`report: ${f}`);

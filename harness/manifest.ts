@@ -65,9 +65,9 @@ export interface ResolvedRunConfig {
   readonly seeds: readonly number[];
   /** --limit-test, or null for the suite's budget. */
   readonly testLimit: number | null;
-  /** --backend as requested, or null for the automatic choice. */
-  readonly backend: string | null;
-  readonly checkpointHash: string;
+  /** The backend that runs (requested or chosen): one run never mixes backends. */
+  readonly backend: string;
+  /** Base checkpoint, suite data per seed, held-out data per seed: content hashes. */
   readonly dataHashes: Readonly<Record<string, string>>;
   readonly resultSchemaVersion: number;
 }

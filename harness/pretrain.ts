@@ -137,6 +137,7 @@ export async function pretrain(o: PretrainOptions): Promise<{ dir: string; conte
   if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--steps must be a positive integer (got ${String(o.steps)})`);
   if (!Number.isInteger(o.seed) || o.seed < 0) throw new UsageError(`--seed must be a non-negative integer (got ${String(o.seed)})`);
   const backend = await initBackend(o.backend);
+  const code = gitState(); // at the start: the code that runs, whatever changes during a long run
   const t0 = performance.now();
   const cfg = preset.model;
   const seqLen = cfg.nCtx;
@@ -221,7 +222,7 @@ export async function pretrain(o: PretrainOptions): Promise<{ dir: string; conte
     },
     heldOut: { contentHash: heldOut.contentHash, rcItemsPerEval: evalRc.length },
     backend: { name: backend.name, kernels: backend.kernels },
-    code: gitState(),
+    code,
     trainSeconds, medianStepMs, tokensPerSec: (preset.batchSize * seqLen) / (medianStepMs / 1000),
     final, curve,
   };

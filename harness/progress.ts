@@ -41,6 +41,8 @@ export function createProgress(total: number, unit: string, interactive = isInte
     log: (line) => multi.log(`${line}\n`),
     stop() {
       clearInterval(timer);
+      // log() lines wait for the next redraw: draw once more so the last ones are not lost.
+      multi.update();
       multi.stop();
     },
   };

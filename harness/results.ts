@@ -72,6 +72,8 @@ export interface RunManifest {
   readonly cells: readonly CellSpec[];
   /** sha256 of the canonical resolved config (suites, approaches, seeds, budgets). */
   readonly configHash: string;
+  /** The resolved config that configHash covers, so --resume can say what differs. */
+  readonly config: unknown;
   /** Content hash of each suite's data and of the base checkpoint. */
   readonly dataHashes: Readonly<Record<string, string>>;
 }

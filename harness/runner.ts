@@ -12,7 +12,7 @@ import type { CellJob } from './cell.js';
 import { initBackend, type BackendInfo } from './engine/backend.js';
 import { readCheckpoint } from './engine/checkpoint.js';
 import { UsageError } from './errors.js';
-import { configDifferences, configHashOf, createManifest, PROJECT_ROOT, runIdOf, type ResolvedRunConfig, type WrittenManifest } from './manifest.js';
+import { configDifferences, configHashOf, createManifest, runIdOf, type ResolvedRunConfig, type WrittenManifest } from './manifest.js';
 import { writeReports } from '../reports/index.js';
 import { SHIPPED_BASE_DIR } from './pretrain.js';
 import { expandCells, resolveApproaches } from './plan.js';
@@ -25,7 +25,7 @@ export interface RunRequest {
   /** Approach specs: `name` or `name:key=value:...`. */
   readonly approaches: readonly string[];
   readonly seeds: readonly number[];
-  /** Run folder; default `results/<runId>` under the project. */
+  /** Run folder; default `results/<runId>` in the working directory. */
   readonly out?: string;
   readonly resume: boolean;
   readonly backend?: string;
@@ -98,8 +98,8 @@ async function prepare(req: RunRequest): Promise<Prepared> {
   if (req.out !== undefined) {
     runDir = resolve(req.out);
   } else {
-    runDir = resolve(PROJECT_ROOT, 'results', runId);
-    for (let k = 2; existsSync(runDir); k++) runDir = resolve(PROJECT_ROOT, 'results', `${runId}-${k}`);
+    runDir = resolve('results', runId);
+    for (let k = 2; existsSync(runDir); k++) runDir = resolve('results', `${runId}-${k}`);
   }
   if (existsSync(runDir) && !statSync(runDir).isDirectory()) {
     throw new UsageError(`--out ${req.out ?? runDir}: is a file, not a folder. Fix: give a folder path that does not exist yet (or a run folder with --resume)`);
@@ -119,8 +119,7 @@ async function prepare(req: RunRequest): Promise<Prepared> {
     approaches: approaches.map((a) => ({ name: a.name, label: a.label, config: a.config })),
     seeds: [...req.seeds],
     testLimit: req.testLimit ?? null,
-    backend: req.backend ?? null,
-    checkpointHash,
+    backend: backend.name,
     dataHashes,
     resultSchemaVersion: RESULT_SCHEMA_VERSION,
   };
@@ -167,7 +166,8 @@ export async function runBench(req: RunRequest): Promise<number> {
   if (p.manifest) writeJsonAtomic(manifestPath(p.runDir), p.manifest);
 
   const total = p.cells.length;
-  console.log(`run ${p.runDir}: ${total} cell${total === 1 ? '' : 's'} (${p.config.suites.length} suite x ${p.config.approaches.length} approach x ${p.config.seeds.length} seed), backend ${p.backend.name}${p.manifest ? '' : ', resuming'}`);
+  const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : what.endsWith('h') ? 'es' : 's'}`;
+  console.log(`run ${p.runDir}: ${count(total, 'cell')} (${count(p.config.suites.length, 'suite')} x ${count(p.config.approaches.length, 'approach')} x ${count(p.config.seeds.length, 'seed')}), backend ${p.backend.name}${p.manifest ? '' : ', resuming'}`);
   const progress = createProgress(total, 'cells');
   let currentPid: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -56,4 +56,12 @@ export interface Suite {
   useCase: string;
   /** The suite's data for `seed`: the facts never depend on it, only order and phrasing choices. */
   buildData(seed: number): SuiteData;
+  /** What a cell may spend; absent fields mean the harness defaults (e.g. every test question). */
+  budget?: SuiteBudget;
+}
+
+/** Per-suite limits, recorded in each result's inputs. */
+export interface SuiteBudget {
+  /** Test questions evaluated per cell: a seeded subset stratified by attribute when smaller than the split. */
+  testQuestions?: number;
 }

@@ -116,6 +116,7 @@ function makeRun(): { dir: string; cells: CellResult[] } {
     cells: cells.map((c) => c.cell),
     configHash: 'c0ffee1234',
     dataHashes: { 'knowledge-qa': 'd474a5', base: 'b45e' },
+    config: { suites: ['knowledge-qa'] },
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
   for (const c of cells) {

@@ -43,42 +43,62 @@ export interface GenerateOptions {
 }
 
 /**
- * Greedy decoding for many prompts. Each step runs the batch to its current longest length and
- * reads the logits at each sequence's own last position. Prompts longer than the context keep
- * their last tokens. Returns the new tokens of each prompt.
+ * Greedy decoding for many prompts, with a key/value cache: prompts are left-padded to the batch's
+ * longest (padding masked out of attention, positions counted from each prompt's first token),
+ * prefilled once, then each step feeds one new token per row. Prompts keep their last
+ * nCtx - maxNewTokens tokens. Returns the new tokens of each prompt.
  */
 export function generateGreedy(model: GPT, prompts: readonly number[][], o: GenerateOptions): number[][] {
   const out: number[][] = prompts.map(() => []);
   const bs = o.batchSize ?? 16;
   const stop = new Set(o.stopIds);
   const ctx = model.config.nCtx;
+  const keep = Math.max(1, ctx - o.maxNewTokens);
   for (let b0 = 0; b0 < prompts.length; b0 += bs) {
-    const idx = prompts.slice(b0, b0 + bs).map((_, i) => b0 + i);
-    const seqs = idx.map((i) => prompts[i]!.slice(-(ctx - 1)));
-    const done = idx.map(() => false);
-    for (let step = 0; step < o.maxNewTokens && done.some((d) => !d); step++) {
-      const live = seqs.map((s) => s.slice(-ctx));
-      const len = Math.max(...live.map((s) => s.length));
-      const ids = new Int32Array(live.length * len);
-      const lastRows = new Int32Array(live.length);
-      live.forEach((s, r) => {
-        ids.set(s, r * len);
-        lastRows[r] = r * len + s.length - 1;
-      });
-      const next = tf.tidy(() => {
-        const h = model.hidden(tf.tensor2d(ids, [live.length, len], 'int32'));
-        return tf.argMax(model.logits(tf.gather(h, tf.tensor1d(lastRows, 'int32'))), 1);
-      });
+    const rows = prompts.slice(b0, b0 + bs).map((p) => p.slice(-keep));
+    const n = rows.length;
+    const len = Math.max(...rows.map((r) => r.length));
+    const pad = rows.map((r) => len - r.length);
+    const ids = new Int32Array(n * len), positions = new Int32Array(n * len), keyMask = new Float32Array(n * len);
+    rows.forEach((r, i) => {
+      ids.set(r, i * len + pad[i]!);
+      for (let j = 0; j < len; j++) {
+        positions[i * len + j] = Math.max(0, j - pad[i]!);
+        keyMask[i * len + j] = j < pad[i]! ? -1e9 : 0;
+      }
+    });
+    let mask: tf.Tensor = tf.keep(tf.tensor4d(keyMask, [n, 1, 1, len]));
+    const first = tf.tidy(() => {
+      const r = model.decode(tf.tensor2d(ids, [n, len], 'int32'), { positions: tf.tensor2d(positions, [n, len], 'int32'), keyMask: mask, past: null });
+      const last = tf.gather(r.hidden, tf.tensor1d(rows.map((_, i) => i * len + len - 1), 'int32'));
+      return { next: tf.argMax(model.logits(last), 1), present: r.present };
+    });
+    let cache = first.present;
+    let next = first.next;
+    const done = rows.map(() => false);
+    for (let step = 0; ; step++) {
       const tokens = next.dataSync();
       next.dispose();
-      seqs.forEach((s, r) => {
-        if (done[r]) return;
-        const t = tokens[r]!;
-        s.push(t);
-        out[idx[r]!]!.push(t);
-        if (stop.has(t)) done[r] = true;
+      tokens.forEach((tkn, i) => {
+        if (done[i]) return;
+        out[b0 + i]!.push(tkn);
+        if (stop.has(tkn)) done[i] = true;
       });
+      if (step + 1 >= o.maxNewTokens || len + step + 1 >= ctx || done.every(Boolean)) break;
+      const grown = tf.keep(tf.concat([mask, tf.zeros([n, 1, 1, 1])], 3));
+      mask.dispose();
+      mask = grown;
+      const r = tf.tidy(() => {
+        const stepPositions = tf.tensor2d(rows.map((_, i) => len + step - pad[i]!), [n, 1], 'int32');
+        const d = model.decode(tf.tensor2d(Int32Array.from(tokens), [n, 1], 'int32'), { positions: stepPositions, keyMask: mask, past: cache });
+        return { next: tf.argMax(model.logits(d.hidden), 1), present: d.present };
+      });
+      for (const c of cache) { c.k.dispose(); c.v.dispose(); }
+      cache = r.present;
+      next = r.next;
     }
+    for (const c of cache) { c.k.dispose(); c.v.dispose(); }
+    mask.dispose();
   }
   return out;
 }

@@ -18,9 +18,23 @@ export interface LinearAdapter {
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
+/** Keys and values of one layer, [B, heads, T, headDim]. */
+export type LayerCache = {
+  readonly k: tf.Tensor4D;
+  readonly v: tf.Tensor4D;
+};
+
+/** Generation state: per-row positions [B, T], an additive key mask [B, 1, 1, keys], the cache. */
+export interface DecodeState {
+  readonly positions: tf.Tensor2D;
+  readonly keyMask: tf.Tensor;
+  readonly past: readonly LayerCache[] | null;
+}
+
 const LN_EPS = 1e-5;
-/** tfjs variable names must be unique; clones get a counter suffix (deterministic, unlike random ids). */
-let cloneCount = 0;
+/** tfjs variable names are global: each model's variables get a per-instance prefix (m1/, m2/...). */
+let instanceCount = 0;
+const instancePrefix = (): string => `m${++instanceCount}/`;
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 export class GPT {
@@ -43,6 +57,7 @@ export class GPT {
     const problems = configProblems(config);
     if (problems.length) throw new Error(problems.join('; '));
     const params = new Map<string, tf.Variable>();
+    const prefix = instancePrefix();
     parameterShapes(config).forEach((spec, i) => {
       const init = tf.tidy(() => {
         const shape = [...spec.shape];
@@ -53,7 +68,7 @@ export class GPT {
         // Never 0: tfjs treats a falsy seed as "no seed" and draws from Math.random.
         return tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + i + 1);
       });
-      params.set(spec.name, tf.variable(init, true, spec.name));
+      params.set(spec.name, tf.variable(init, true, prefix + spec.name));
       init.dispose();
     });
     return new GPT(config, params);
@@ -64,12 +79,13 @@ export class GPT {
     const problems = configProblems(config);
     if (problems.length) throw new Error(problems.join('; '));
     const params = new Map<string, tf.Variable>();
+    const prefix = instancePrefix();
     for (const spec of parameterShapes(config)) {
       const w = weights.get(spec.name);
       if (!w) throw new Error(`checkpoint lacks parameter ${spec.name}`);
       if (w.length !== sizeOf(spec.shape)) throw new Error(`parameter ${spec.name} has ${w.length} values, expected ${sizeOf(spec.shape)} for shape [${spec.shape}]`);
       const t = tf.tensor(w, spec.shape as number[], 'float32');
-      params.set(spec.name, tf.variable(t, true, spec.name));
+      params.set(spec.name, tf.variable(t, true, prefix + spec.name));
       t.dispose();
     }
     return new GPT(config, params);
@@ -78,8 +94,8 @@ export class GPT {
   /** A deep copy with its own variables (approaches adapt a copy, never the shared base). */
   clone(): GPT {
     const params = new Map<string, tf.Variable>();
-    cloneCount += 1;
-    for (const [name, v] of this.params) params.set(name, tf.variable(v.clone(), true, `${name}#clone${cloneCount}`));
+    const prefix = instancePrefix();
+    for (const [name, v] of this.params) params.set(name, tf.variable(v.clone(), true, prefix + name));
     return new GPT(this.config, params);
   }
 
@@ -134,29 +150,48 @@ export class GPT {
     return m;
   }
 
-  /** Final hidden states, [B*T, nEmbd], for int32 token ids [B, T]. */
+  /** Final hidden states, [B*T, nEmbd], for int32 token ids [B, T] (training and evaluation). */
   hidden(ids: tf.Tensor2D): tf.Tensor2D {
+    return this.decode(ids, null).hidden;
+  }
+
+  /**
+   * The decoder. Without `state`: positions 0..T-1, causal attention. With `state` (generation with
+   * a key/value cache): per-row positions, an additive mask over keys (left padding), and either no
+   * past (prefill of the prompts) or a past cache that one new token per row attends over.
+   * Returns the cache of this call's keys and values appended to the past, per layer.
+   */
+  decode(ids: tf.Tensor2D, state: DecodeState | null): { hidden: tf.Tensor2D; present: LayerCache[] } {
     const [b, t] = ids.shape;
     const { nEmbd: d, nHead: nh, nLayer, nCtx } = this.config;
-    if (t > nCtx) throw new Error(`sequence of ${t} tokens exceeds the model's context of ${nCtx}`);
+    const pastLen = state?.past?.[0]?.k.shape[2] ?? 0;
+    if (pastLen + t > nCtx) throw new Error(`sequence of ${pastLen + t} tokens exceeds the model's context of ${nCtx}`);
+    if (state?.past && t !== 1) throw new Error('decode with a cache takes one new token per row');
     const hd = d / nh;
-    const tok = tf.gather(this.p('wte.weight'), tf.reshape(ids, [b * t]));
-    const pos = tf.slice(this.p('wpe.weight'), [0, 0], [t, d]);
-    let x = tf.reshape(tf.add(tf.reshape(tok, [b, t, d]), pos), [b * t, d]) as tf.Tensor2D;
-    const mask = this.causalMask(t);
+    const tok = tf.reshape(tf.gather(this.p('wte.weight'), tf.reshape(ids, [b * t])), [b, t, d]);
+    const pos = state ? tf.reshape(tf.gather(this.p('wpe.weight'), tf.reshape(state.positions, [b * t])), [b, t, d]) : tf.slice(this.p('wpe.weight'), [0, 0], [t, d]);
+    let x = tf.reshape(tf.add(tok, pos), [b * t, d]) as tf.Tensor2D;
+    // Additive mask over [query, key]: causal within this call, plus the caller's key mask.
+    let mask: tf.Tensor = t > 1 ? this.causalMask(t) : tf.zeros([1, 1]);
+    if (state) mask = tf.add(mask, state.keyMask);
     const heads = (z: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(z, [b, t, nh, hd]), [0, 2, 1, 3]);
+    const present: LayerCache[] = [];
     for (let i = 0; i < nLayer; i++) {
       const p = `h.${i}.`;
       const qkv = this.linear(`${p}attn.c_attn`, this.layerNorm(`${p}ln_1`, x));
       const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      const scores = tf.add(tf.mul(tf.matMul(heads(q), heads(k), false, true), 1 / Math.sqrt(hd)), mask);
-      const att = tf.matMul(tf.softmax(scores), heads(v));
+      const past = state?.past?.[i];
+      const keys = past ? tf.concat([past.k, heads(k)], 2) : heads(k);
+      const values = past ? tf.concat([past.v, heads(v)], 2) : heads(v);
+      present.push({ k: keys as tf.Tensor4D, v: values as tf.Tensor4D });
+      const scores = tf.add(tf.mul(tf.matMul(heads(q), keys, false, true), 1 / Math.sqrt(hd)), mask);
+      const att = tf.matMul(tf.softmax(scores), values);
       const merged = tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [b * t, d]) as tf.Tensor2D;
       x = tf.add(x, this.linear(`${p}attn.c_proj`, merged));
       const ff = this.linear(`${p}mlp.c_proj`, this.gelu(this.linear(`${p}mlp.c_fc`, this.layerNorm(`${p}ln_2`, x))));
       x = tf.add(x, ff);
     }
-    return this.layerNorm('ln_f', x);
+    return { hidden: this.layerNorm('ln_f', x), present };
   }
 
   /** Logits over the vocabulary for hidden rows [N, nEmbd] (tied head: h · wteᵀ). */

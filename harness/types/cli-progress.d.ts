@@ -20,6 +20,8 @@ declare module 'cli-progress' {
     constructor(options: Options, preset?: unknown);
     create(total: number, startValue: number, payload?: Record<string, unknown>): SingleBar;
     log(text: string): void;
+    /** Redraws now, printing lines buffered by log(). */
+    update(): void;
     stop(): void;
   }
   const Presets: { readonly shades_classic: unknown; readonly shades_grey: unknown; readonly rect: unknown; readonly legacy: unknown };
