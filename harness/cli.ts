@@ -13,6 +13,9 @@ import { pretrain } from './pretrain.js';
 import { seedRange } from './plan.js';
 import { manifestPath } from './run-files.js';
 import { runBench } from './runner.js';
+import { formatPerf, REFERENCE_SHAPE, runPerf, type PerfApproach } from './perf.js';
+import { DEFAULT_MODEL_CONFIG } from './engine/config.js';
+import { writeFileSync as writeFile } from 'node:fs';
 
 /** Seeds of `bench all` and, without --seeds, of `bench run`. */
 const DEFAULT_SEEDS = 3;
@@ -137,6 +140,33 @@ async function pretrainCommand(flags: { preset: 'default' | 'tiny'; seed: number
   console.log(`checkpoint ${r.dir} (content hash ${r.contentHash}) in ${r.seconds.toFixed(1)} s\nuse it with: bench run <suite> --checkpoint ${r.dir}`);
 }
 
+interface PerfFlags {
+  reference: boolean; vocab?: number; d?: number; layers?: number; heads?: number; ctx?: number; batch?: number;
+  rank: number; steps: number; warmup: number; repeats: number; approach: string[]; vsTorch: boolean; json?: string; backend?: string;
+}
+
+async function perfCommand(flags: PerfFlags): Promise<void> {
+  const base = flags.reference ? { ...REFERENCE_SHAPE } : { ...DEFAULT_MODEL_CONFIG, batch: 16 };
+  const model = {
+    vocabSize: flags.vocab ?? base.vocabSize, nEmbd: flags.d ?? base.nEmbd, nLayer: flags.layers ?? base.nLayer,
+    nHead: flags.heads ?? base.nHead, nCtx: flags.ctx ?? base.nCtx,
+  };
+  if (model.nEmbd % model.nHead !== 0) throw new UsageError(`--d ${model.nEmbd} must be divisible by --heads ${model.nHead}`);
+  const known = ['full', 'lora', 'qlora'];
+  const bad = flags.approach.filter((a) => !known.includes(a));
+  if (bad.length) throw new UsageError(`--approach: unknown ${bad.join(', ')}; valid: ${known.join(', ')}`);
+  const report = await runPerf({
+    model, batch: flags.batch ?? base.batch, steps: flags.steps, warmup: flags.warmup, repeats: flags.repeats, rank: flags.rank,
+    approaches: flags.approach as PerfApproach[], vsTorch: flags.vsTorch, log: (l) => console.log(l),
+    ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
+  });
+  console.log(formatPerf(report));
+  if (flags.json) {
+    writeFile(flags.json, `${JSON.stringify(report, null, 1)}\n`);
+    console.log(`json: ${flags.json}`);
+  }
+}
+
 async function reportCommand(run: string): Promise<void> {
   const dir = resolve(run);
   if (!existsSync(manifestPath(dir))) {
@@ -181,6 +211,24 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
     .option('--out <dir>', 'checkpoint folder (default results/pretrain-<preset>-seed<seed>)')
     .addOption(new Option('--backend <name>', 'engine backend').choices([...BACKENDS]))
     .action(pretrainCommand);
+
+  program.command('perf').description('training tokens/s of the engine (vs PyTorch with --vs-torch), GFLOP/s and share of sgemm peak')
+    .option('--reference', 'use the PyTorch reference\'s shape (ctx 64, batch 16) instead of the default model\'s', false)
+    .option('--vocab <n>', 'vocabulary size', integerParser('--vocab', 1))
+    .option('--d <n>', 'model width', integerParser('--d', 1))
+    .option('--layers <n>', 'blocks', integerParser('--layers', 1))
+    .option('--heads <n>', 'attention heads', integerParser('--heads', 1))
+    .option('--ctx <n>', 'sequence length', integerParser('--ctx', 1))
+    .option('--batch <n>', 'sequences per step', integerParser('--batch', 1))
+    .option('--rank <n>', 'LoRA rank', integerParser('--rank', 1), 8)
+    .option('--steps <n>', 'timed steps per repeat', integerParser('--steps', 1), 10)
+    .option('--warmup <n>', 'untimed steps first', integerParser('--warmup', 0), 3)
+    .option('--repeats <n>', 'repeats (medians are reported)', integerParser('--repeats', 1), 3)
+    .option('--approach <list>', 'full, lora, qlora', commaList, ['full'])
+    .option('--vs-torch', 'run the PyTorch reference in the same invocation (needs python3-torch)', false)
+    .option('--json <file>', 'also write the figures as JSON')
+    .addOption(new Option('--backend <name>', 'engine backend').choices([...BACKENDS]))
+    .action(perfCommand);
 
   program.command('report').description('rebuild the CSV and HTML reports of a run from its JSON')
     .argument('<run>', 'run folder, e.g. results/20250101-120000')

@@ -20,6 +20,7 @@ const COMMIT = '3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39';
 const BACKEND = {
   name: 'wasm', tfjsBackend: 'wasm', accelerator: 'none',
   kernels: { matmul: 'openblas', matmulReason: 'libopenblas loaded', segmentSum: 'engine' },
+  fused: { mode: 'fused', reason: 'native fused kernels' },
   attempts: [
     { backend: 'tensorflow', ok: false, reason: '@tensorflow/tfjs-node-gpu: not installed; @tensorflow/tfjs-node: not installed' },
     { backend: 'wasm', ok: true, reason: 'started; matmul: openblas (libopenblas loaded)' },

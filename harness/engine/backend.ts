@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerEngineKernels, type KernelReport } from './kernels.js';
+import { fusedStatus, registerFusedKernels, type KernelMode } from './fused.js';
 
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -27,6 +28,8 @@ export interface BackendInfo {
   readonly accelerator: 'none' | 'cuda';
   /** Which matmul kernels run, where the engine registered its own. */
   readonly kernels: KernelReport | null;
+  /** Whether the engine's fused native kernels run (wasm and cpu only), and why. */
+  readonly fused: { readonly mode: KernelMode; readonly reason: string };
   /** Every candidate tried, in order, with why it was or was not used. */
   readonly attempts: readonly BackendAttempt[];
 }
@@ -72,7 +75,9 @@ function missingNativeBinding(pkg: string): string | null {
   }
   const lib = join(dir, 'lib');
   const found = existsSync(lib) && readdirSync(lib).some((d) => d.startsWith('napi-v') && existsSync(join(lib, d, 'tfjs_binding.node')));
-  return found ? null : 'installed without its native library (its install script downloads libtensorflow, which needs internet; CUDA 11.2 + cuDNN 8.1 for the GPU build)';
+  if (found) return null;
+  const gpu = pkg.endsWith('-gpu') ? '; it also needs CUDA 11.2 and cuDNN 8.1' : '';
+  return `installed without its native library (its install script downloads libtensorflow, which needs internet${gpu})`;
 }
 
 let current: BackendInfo | undefined;
@@ -91,17 +96,19 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
       attempts.push({ backend: name, ok: r.ok, reason: r.reason });
       if (r.ok) {
         await tf.ready();
-        current = { name, tfjsBackend: tf.getBackend(), accelerator: r.accelerator, kernels: null, attempts };
+        current = { name, tfjsBackend: tf.getBackend(), accelerator: r.accelerator, kernels: null, fused: { mode: 'plain', reason: 'tfjs-node runs its own kernels' }, attempts };
         return current;
       }
       continue;
     }
     try {
       const kernels = registerEngineKernels(name);
+      registerFusedKernels();
+      const fused = fusedStatus();
       if (!(await tf.setBackend(name))) throw new Error('tf.setBackend returned false');
       await tf.ready();
-      attempts.push({ backend: name, ok: true, reason: `started; matmul: ${kernels.matmul} (${kernels.matmulReason})` });
-      current = { name, tfjsBackend: tf.getBackend(), accelerator: 'none', kernels, attempts };
+      attempts.push({ backend: name, ok: true, reason: `started; matmul: ${kernels.matmul} (${kernels.matmulReason}); fused kernels: ${fused.mode} (${fused.reason})` });
+      current = { name, tfjsBackend: tf.getBackend(), accelerator: 'none', kernels, fused, attempts };
       return current;
     } catch (err) {
       attempts.push({ backend: name, ok: false, reason: (err as Error).message });

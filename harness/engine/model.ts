@@ -5,6 +5,7 @@ import { tf } from './backend.js';
 import type { ModelConfig } from './config.js';
 import { configProblems } from './config.js';
 import { parameterShapes, sizeOf, type ParameterSpec } from './params.js';
+import { fusedActive, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNorm } from './fused.js';
 
 /**
  * How an approach changes linear layers without the model knowing it by name: LoRA adds a delta,
@@ -127,6 +128,7 @@ export class GPT {
   }
 
   private layerNorm(prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+    if (fusedActive()) return fusedLayerNorm(x, this.p(`${prefix}.weight`), this.p(`${prefix}.bias`), LN_EPS);
     const mean = tf.mean(x, -1, true);
     const centred = tf.sub(x, mean);
     const variance = tf.mean(tf.square(centred), -1, true);
@@ -135,7 +137,7 @@ export class GPT {
   }
 
   private gelu(x: tf.Tensor2D): tf.Tensor2D {
-    return gelu(x);
+    return fusedActive() ? fusedGelu(x) : gelu(x);
   }
 
   /** Additive causal mask: 0 on and below the diagonal, -1e9 above. Cached per length. */
@@ -179,6 +181,13 @@ export class GPT {
     for (let i = 0; i < nLayer; i++) {
       const p = `h.${i}.`;
       const qkv = this.linear(`${p}attn.c_attn`, this.layerNorm(`${p}ln_1`, x));
+      if (!state && fusedActive()) {
+        // Training and evaluation: one fused causal attention over the q,k,v rows.
+        x = tf.add(x, this.linear(`${p}attn.c_proj`, fusedAttention(qkv, b, t, nh)));
+        const ff = this.linear(`${p}mlp.c_proj`, this.gelu(this.linear(`${p}mlp.c_fc`, this.layerNorm(`${p}ln_2`, x))));
+        x = tf.add(x, ff);
+        continue;
+      }
       const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
       const past = state?.past?.[i];
       const keys = past ? tf.concat([past.k, heads(k)], 2) : heads(k);
@@ -251,6 +260,7 @@ export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
  * whole [rows, vocab] matrix), which alone took a third of a training step on wasm.
  */
 export function tokenCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, vocabSize: number): tf.Tensor1D {
+  if (fusedActive()) return fusedCrossEntropy(logits, targets);
   const onehot = tf.oneHot(targets, vocabSize);
   const ce = tf.customGrad(((z: tf.Tensor, target: tf.Tensor, save: tf.GradSaveFunc) => {
     const max = tf.max(z, 1, true);

@@ -2,6 +2,7 @@
 // cosine decay, global-norm gradient clipping, and a NaN/Inf check that stops the run clearly.
 import { tf } from './backend.js';
 import type { GPT } from './model.js';
+import { fusedActive, fusedAdamW } from './fused.js';
 
 export interface TrainOptions {
   /** Optimiser steps. */
@@ -87,6 +88,18 @@ export class AdamW {
     for (const [name, p] of this.vars) {
       const g0 = grads.get(name);
       if (!g0) continue;
+      if (fusedActive()) {
+        const [p1, m1, v1] = fusedAdamW(p, this.m.get(name)!, this.v.get(name)!, g0, {
+          lr, beta1: b1, beta2: b2, c1, c2, eps, decay: this.decayed.has(name) ? weightDecay : 0, gradScale,
+        });
+        p.assign(p1);
+        p1.dispose();
+        this.m.get(name)!.dispose();
+        this.v.get(name)!.dispose();
+        this.m.set(name, m1);
+        this.v.set(name, v1);
+        continue;
+      }
       const [m, v] = tf.tidy(() => {
         const g = gradScale === 1 ? g0 : tf.mul(g0, gradScale);
         const m1 = tf.add(tf.mul(this.m.get(name)!, b1), tf.mul(g, 1 - b1));

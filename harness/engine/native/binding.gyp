@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "adaptbench_blas",
-      "sources": ["blas.c"],
+      "sources": ["blas.c", "fused.c"],
       "cflags": ["-O3", "-std=c11"],
       "libraries": ["-lopenblas"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"]

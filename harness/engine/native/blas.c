@@ -67,6 +67,158 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- fused kernels (fused.c): each pointer argument is a (typed array, element offset) pair.
+void attention_forward(const float*, float*, float*, int, int, int, int);
+void attention_backward(const float*, const float*, const float*, float*, float*, int, int, int, int);
+void layernorm_forward(const float*, const float*, const float*, float*, float*, float*, int, int, float);
+void layernorm_backward(const float*, const float*, const float*, const float*, const float*, float*, float*, float*, int, int, int, int);
+void gelu_forward(const float*, float*, size_t);
+void gelu_backward(const float*, const float*, float*, size_t);
+void xent_forward(const float*, const int*, float*, float*, int, int);
+void xent_backward(const float*, const float*, const int*, const float*, float*, int, int);
+void adamw_update(float*, float*, float*, const float*, size_t, float, float, float, float, float, float, float, float);
+
+// Resolves argv[i] (a Float32Array or Int32Array) plus argv[i+1] (element offset) to a pointer with
+// at least `need` elements; throws a RangeError otherwise.
+static void* span(napi_env env, napi_value* argv, int i, size_t need) {
+  napi_typedarray_type type;
+  size_t length, offset;
+  void* data;
+  napi_value ab;
+  int64_t off;
+  if (napi_get_typedarray_info(env, argv[i], &type, &length, &data, &ab, &offset) != napi_ok ||
+      (type != napi_float32_array && type != napi_int32_array) ||
+      napi_get_value_int64(env, argv[i + 1], &off) != napi_ok || off < 0 || (size_t)off + need > length) {
+    napi_throw_range_error(env, NULL, "adaptbench_blas: a tensor argument is not a Float32/Int32Array of the expected size");
+    return NULL;
+  }
+  return (char*)data + (size_t)off * 4;
+}
+
+static int ints(napi_env env, napi_value* argv, int from, int count, int64_t* out) {
+  for (int i = 0; i < count; i++) {
+    if (napi_get_value_int64(env, argv[from + i], &out[i]) != napi_ok || out[i] < 0) {
+      napi_throw_type_error(env, NULL, "adaptbench_blas: expected non-negative integers");
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static double num(napi_env env, napi_value v) {
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return d;
+}
+
+#define ARGS(n)                                              \
+  size_t argc = n;                                           \
+  napi_value argv[n];                                        \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL)); \
+  if (argc != n) { napi_throw_error(env, NULL, "adaptbench_blas: wrong number of arguments"); return NULL; }
+#define SPAN(T, name, i, need) T* name = (T*)span(env, argv, i, (size_t)(need)); if (!name) return NULL;
+
+// attentionForward(qkv,o, out,o, probs,o, B, T, H, hd)
+static napi_value attn_fwd(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  int64_t d[4];
+  if (!ints(env, argv, 6, 4, d)) return NULL;
+  const int64_t B = d[0], T = d[1], H = d[2], hd = d[3], D = H * hd;
+  SPAN(const float, qkv, 0, B * T * 3 * D); SPAN(float, out, 2, B * T * D); SPAN(float, probs, 4, B * H * T * T);
+  attention_forward(qkv, out, probs, (int)B, (int)T, (int)H, (int)hd);
+  return NULL;
+}
+
+// attentionBackward(dout,o, qkv,o, probs,o, dqkv,o, scratch,o, B, T, H, hd)
+static napi_value attn_bwd(napi_env env, napi_callback_info info) {
+  ARGS(14);
+  int64_t d[4];
+  if (!ints(env, argv, 10, 4, d)) return NULL;
+  const int64_t B = d[0], T = d[1], H = d[2], hd = d[3], D = H * hd;
+  SPAN(const float, dout, 0, B * T * D); SPAN(const float, qkv, 2, B * T * 3 * D); SPAN(const float, probs, 4, B * H * T * T);
+  SPAN(float, dqkv, 6, B * T * 3 * D); SPAN(float, scratch, 8, T * T);
+  attention_backward(dout, qkv, probs, dqkv, scratch, (int)B, (int)T, (int)H, (int)hd);
+  return NULL;
+}
+
+// layerNormForward(x,o, g,o, b,o, y,o, mean,o, rstd,o, N, C, eps)
+static napi_value ln_fwd(napi_env env, napi_callback_info info) {
+  ARGS(15);
+  int64_t d[2];
+  if (!ints(env, argv, 12, 2, d)) return NULL;
+  const int64_t N = d[0], C = d[1];
+  SPAN(const float, x, 0, N * C); SPAN(const float, g, 2, C); SPAN(const float, b, 4, C); SPAN(float, y, 6, N * C);
+  SPAN(float, mean, 8, N); SPAN(float, rstd, 10, N);
+  layernorm_forward(x, g, b, y, mean, rstd, (int)N, (int)C, (float)num(env, argv[14]));
+  return NULL;
+}
+
+// layerNormBackward(dy,o, x,o, g,o, mean,o, rstd,o, dx,o, dg,o, db,o, N, C, wantDx, wantParams)
+static napi_value ln_bwd(napi_env env, napi_callback_info info) {
+  ARGS(20);
+  int64_t d[4];
+  if (!ints(env, argv, 16, 4, d)) return NULL;
+  const int64_t N = d[0], C = d[1];
+  SPAN(const float, dy, 0, N * C); SPAN(const float, x, 2, N * C); SPAN(const float, g, 4, C);
+  SPAN(const float, mean, 6, N); SPAN(const float, rstd, 8, N); SPAN(float, dx, 10, d[2] ? N * C : 0);
+  SPAN(float, dg, 12, d[3] ? C : 0); SPAN(float, db, 14, d[3] ? C : 0);
+  layernorm_backward(dy, x, g, mean, rstd, dx, dg, db, (int)N, (int)C, (int)d[2], (int)d[3]);
+  return NULL;
+}
+
+// geluForward(x,o, y,o, n) / geluBackward(dy,o, x,o, dx,o, n)
+static napi_value gelu_fwd(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  int64_t n;
+  if (!ints(env, argv, 4, 1, &n)) return NULL;
+  SPAN(const float, x, 0, n); SPAN(float, y, 2, n);
+  gelu_forward(x, y, (size_t)n);
+  return NULL;
+}
+static napi_value gelu_bwd(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  int64_t n;
+  if (!ints(env, argv, 6, 1, &n)) return NULL;
+  SPAN(const float, dy, 0, n); SPAN(const float, x, 2, n); SPAN(float, dx, 4, n);
+  gelu_backward(dy, x, dx, (size_t)n);
+  return NULL;
+}
+
+// xentForward(z,o, target,o, loss,o, lse,o, N, V) / xentBackward(dloss,o, z,o, target,o, lse,o, dz,o, N, V)
+static napi_value xent_fwd(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  int64_t d[2];
+  if (!ints(env, argv, 8, 2, d)) return NULL;
+  const int64_t N = d[0], V = d[1];
+  SPAN(const float, z, 0, N * V); SPAN(const int, target, 2, N); SPAN(float, loss, 4, N); SPAN(float, lse, 6, N);
+  for (int64_t n = 0; n < N; n++) if (target[n] < 0 || target[n] >= V) { napi_throw_range_error(env, NULL, "adaptbench_blas: target id outside the vocabulary"); return NULL; }
+  xent_forward(z, target, loss, lse, (int)N, (int)V);
+  return NULL;
+}
+static napi_value xent_bwd(napi_env env, napi_callback_info info) {
+  ARGS(12);
+  int64_t d[2];
+  if (!ints(env, argv, 10, 2, d)) return NULL;
+  const int64_t N = d[0], V = d[1];
+  SPAN(const float, dloss, 0, N); SPAN(const float, z, 2, N * V); SPAN(const int, target, 4, N);
+  SPAN(const float, lse, 6, N); SPAN(float, dz, 8, N * V);
+  for (int64_t n = 0; n < N; n++) if (target[n] < 0 || target[n] >= V) { napi_throw_range_error(env, NULL, "adaptbench_blas: target id outside the vocabulary"); return NULL; }
+  xent_backward(dloss, z, target, lse, dz, (int)N, (int)V);
+  return NULL;
+}
+
+// adamw(p,o, m,o, v,o, g,o, n, lr, b1, b2, c1, c2, eps, decay, gscale): updates p, m, v in place.
+static napi_value adamw(napi_env env, napi_callback_info info) {
+  ARGS(17);
+  int64_t n;
+  if (!ints(env, argv, 8, 1, &n)) return NULL;
+  SPAN(float, p, 0, n); SPAN(float, m, 2, n); SPAN(float, v, 4, n); SPAN(const float, g, 6, n);
+  adamw_update(p, m, v, g, (size_t)n, (float)num(env, argv[9]), (float)num(env, argv[10]), (float)num(env, argv[11]),
+               (float)num(env, argv[12]), (float)num(env, argv[13]), (float)num(env, argv[14]), (float)num(env, argv[15]),
+               (float)num(env, argv[16]));
+  return NULL;
+}
+
 static napi_value threads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
@@ -78,8 +230,17 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionForward", NULL, attn_fwd, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionBackward", NULL, attn_bwd, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormForward", NULL, ln_fwd, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormBackward", NULL, ln_bwd, NULL, NULL, NULL, napi_default, NULL},
+      {"geluForward", NULL, gelu_fwd, NULL, NULL, NULL, napi_default, NULL},
+      {"geluBackward", NULL, gelu_bwd, NULL, NULL, NULL, napi_default, NULL},
+      {"xentForward", NULL, xent_fwd, NULL, NULL, NULL, napi_default, NULL},
+      {"xentBackward", NULL, xent_bwd, NULL, NULL, NULL, napi_default, NULL},
+      {"adamw", NULL, adamw, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 2, props);
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
 }
 

@@ -1,0 +1,92 @@
+// The fused native kernels against plain tfjs compositions of the same maths, forward and
+// gradient, on odd shapes (sizes that are not multiples of anything convenient).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend, tf } from '../harness/engine/backend.js';
+import { fusedActive, fusedAdamW, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNorm } from '../harness/engine/fused.js';
+
+const backend = await initBackend('wasm');
+
+function relDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / Math.max(tf.max(tf.abs(b)).dataSync()[0]!, 1e-12));
+}
+
+/** Causal attention written with plain ops: split, heads, scaled scores, mask, softmax, merge. */
+function plainAttention(qkv: tf.Tensor, b: number, t: number, h: number): tf.Tensor {
+  const d = qkv.shape[1]! / 3, hd = d / h;
+  const heads = (z: tf.Tensor): tf.Tensor => tf.transpose(tf.reshape(z, [b, t, h, hd]), [0, 2, 1, 3]);
+  const [q, k, v] = tf.split(qkv, 3, 1);
+  const mask = tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([t, t]), -1, 0)), -1e9);
+  const att = tf.softmax(tf.add(tf.mul(tf.matMul(heads(q!), heads(k!), false, true), 1 / Math.sqrt(hd)), mask));
+  return tf.reshape(tf.transpose(tf.matMul(att, heads(v!)), [0, 2, 1, 3]), [b * t, d]);
+}
+
+test('fused kernels are active on wasm when the native addon is built', () => {
+  assert.equal(backend.fused.mode, 'fused', backend.fused.reason);
+  assert.ok(fusedActive());
+});
+
+test('fused causal attention matches the plain composition, values and gradient', () => {
+  for (const [b, t, h, hd] of [[2, 7, 3, 5], [1, 1, 1, 4], [3, 33, 2, 8]] as const) {
+    const qkv = tf.randomNormal([b * t, 3 * h * hd], 0, 1, 'float32', 21);
+    const dy = tf.randomNormal([b * t, h * hd], 0, 1, 'float32', 22);
+    assert.ok(relDiff(fusedAttention(qkv as tf.Tensor2D, b, t, h), plainAttention(qkv, b, t, h)) < 1e-5, `values ${[b, t, h, hd]}`);
+    const gf = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(fusedAttention(x as tf.Tensor2D, b, t, h), dy)))(qkv);
+    const gp = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(plainAttention(x, b, t, h), dy)))(qkv);
+    assert.ok(relDiff(gf, gp) < 1e-4, `gradient ${[b, t, h, hd]}: ${relDiff(gf, gp)}`);
+  }
+});
+
+test('fused LayerNorm matches the plain composition, values and all three gradients', () => {
+  const plain = (x: tf.Tensor, g: tf.Tensor, bb: tf.Tensor): tf.Tensor => {
+    const mean = tf.mean(x, -1, true);
+    const c = tf.sub(x, mean);
+    return tf.add(tf.mul(tf.mul(c, tf.rsqrt(tf.add(tf.mean(tf.square(c), -1, true), 1e-5))), g), bb);
+  };
+  const x = tf.randomNormal([11, 13], 2, 3, 'float32', 31);
+  const g = tf.randomNormal([13], 1, 0.3, 'float32', 32), bb = tf.randomNormal([13], 0, 0.3, 'float32', 33);
+  const dy = tf.randomNormal([11, 13], 0, 1, 'float32', 34);
+  assert.ok(relDiff(fusedLayerNorm(x as tf.Tensor2D, g, bb, 1e-5), plain(x, g, bb)) < 1e-5);
+  const gf = tf.grads((a: tf.Tensor, c: tf.Tensor, e: tf.Tensor) => tf.sum(tf.mul(fusedLayerNorm(a as tf.Tensor2D, c, e, 1e-5), dy)))([x, g, bb]);
+  const gp = tf.grads((a: tf.Tensor, c: tf.Tensor, e: tf.Tensor) => tf.sum(tf.mul(plain(a, c, e), dy)))([x, g, bb]);
+  gf.forEach((t, i) => assert.ok(relDiff(t, gp[i]!) < 1e-4, `gradient ${i}: ${relDiff(t, gp[i]!)}`));
+  // Only the input's gradient (as for a frozen norm under LoRA).
+  const gx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(fusedLayerNorm(a as tf.Tensor2D, g, bb, 1e-5), dy)))(x);
+  assert.ok(relDiff(gx, gp[0]!) < 1e-4);
+});
+
+test('fused GELU and cross-entropy match the plain compositions, values and gradients', () => {
+  const plainGelu = (z: tf.Tensor): tf.Tensor => tf.mul(tf.mul(z, 0.5), tf.add(tf.tanh(tf.mul(tf.add(z, tf.mul(tf.pow(z, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1));
+  const x = tf.randomNormal([9, 17], 0, 2, 'float32', 41);
+  assert.ok(relDiff(fusedGelu(x as tf.Tensor2D), plainGelu(x)) < 1e-5);
+  const dy = tf.randomNormal([9, 17], 0, 1, 'float32', 42);
+  const gf = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(fusedGelu(z as tf.Tensor2D), dy)))(x);
+  const gp = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(plainGelu(z), dy)))(x);
+  assert.ok(relDiff(gf, gp) < 1e-5);
+
+  const logits = tf.randomNormal([13, 29], 0, 4, 'float32', 43);
+  const targets = tf.tensor1d([0, 28, 3, 3, 14, 2, 5, 4, 0, 6, 27, 1, 9], 'int32');
+  const plainCe = (z: tf.Tensor): tf.Tensor => tf.neg(tf.sum(tf.mul(tf.logSoftmax(z), tf.oneHot(targets, 29)), 1));
+  assert.ok(relDiff(fusedCrossEntropy(logits as tf.Tensor2D, targets), plainCe(logits)) < 1e-5);
+  const w = tf.range(1, 14);
+  const cf = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(fusedCrossEntropy(z as tf.Tensor2D, targets), w)))(logits);
+  const cp = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(plainCe(z), w)))(logits);
+  assert.ok(relDiff(cf, cp) < 1e-5);
+  assert.throws(() => fusedCrossEntropy(logits as tf.Tensor2D, tf.tensor1d(Array(13).fill(29), 'int32')), /outside the vocabulary/);
+});
+
+test('fused AdamW gives the textbook update and leaves its inputs untouched', () => {
+  const n = 37;
+  const p = tf.randomNormal([n], 0, 1, 'float32', 51), m = tf.randomNormal([n], 0, 0.1, 'float32', 52);
+  const v = tf.abs(tf.randomNormal([n], 0, 0.1, 'float32', 53)), g = tf.randomNormal([n], 0, 1, 'float32', 54);
+  const a = { lr: 0.01, beta1: 0.9, beta2: 0.95, c1: 1 - 0.9 ** 3, c2: 1 - 0.95 ** 3, eps: 1e-8, decay: 0.1, gradScale: 0.5 };
+  const before = p.dataSync().slice();
+  const [p1, m1, v1] = fusedAdamW(p, m, v, g, a);
+  const gs = tf.mul(g, a.gradScale);
+  const mr = tf.add(tf.mul(m, a.beta1), tf.mul(gs, 1 - a.beta1));
+  const vr = tf.add(tf.mul(v, a.beta2), tf.mul(tf.square(gs), 1 - a.beta2));
+  const upd = tf.div(tf.div(mr, a.c1), tf.add(tf.sqrt(tf.div(vr, a.c2)), a.eps));
+  const pr = tf.sub(p, tf.mul(tf.add(upd, tf.mul(p, a.decay)), a.lr));
+  assert.ok(relDiff(m1, mr) < 1e-6 && relDiff(v1, vr) < 1e-6 && relDiff(p1, pr) < 1e-6);
+  assert.deepEqual(p.dataSync(), before, 'the input parameter is not modified in place');
+});
