@@ -5,6 +5,10 @@ import type { Approach } from './types.js';
 /** Approach name -> loader. Add an approach by adding one line here. */
 export const APPROACHES: Readonly<Record<string, () => Promise<Approach>>> = Object.freeze({
   base: async () => (await import('./base.js')).base,
+  'full-ft': async () => (await import('./full-ft.js')).fullFt,
+  lora: async () => (await import('./lora.js')).lora,
+  qlora: async () => (await import('./qlora.js')).qlora,
+  rag: async () => (await import('./rag.js')).rag,
 });
 
 /** Registered approach names, in registry order (the control first). */

@@ -3,6 +3,7 @@
 // with the same code for every approach; the runner knows approaches only through the registry.
 import type { BackendInfo } from '../harness/engine/backend.js';
 import type { LoadedCheckpoint } from '../harness/engine/checkpoint.js';
+import type { ModelConfig } from '../harness/engine/config.js';
 import type { GPT } from '../harness/engine/model.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
 import type { QaExample, Suite, SuiteData } from '../suites/types.js';
@@ -90,5 +91,10 @@ export interface Approach {
   readonly defaults: ApproachConfig;
   /** Problems with a resolved config, each naming the key: 'approach.lora.rank must be ...'. */
   validateConfig(config: ApproachConfig): string[];
+  /**
+   * Problems that depend on the base model's shape (e.g. a LoRA rank above what a target layer
+   * allows), checked once the checkpoint's config is known; absent when there are none.
+   */
+  validateForModel?(config: ApproachConfig, model: ModelConfig): string[];
   run(ctx: CellContext): Promise<ApproachOutcome>;
 }

@@ -17,7 +17,7 @@ import type { GPT } from './engine/model.js';
 import type { BpeTokenizer } from './engine/tokenizer.js';
 import { UsageError } from './errors.js';
 import { ANSWER_MAX_NEW_TOKENS, BROWN_EVAL_MAX_TOKENS, answerPrompts, brownCrossEntropy, documentTokens, readingComprehension } from './evaluation.js';
-import type { MetricId } from './metrics/definitions.js';
+import { METRIC_IDS, type MetricId } from './metrics/definitions.js';
 import { tokenF1 } from './metrics/quality.js';
 import { meanInterval, wilsonInterval } from './metrics/stats.js';
 import { RESULT_SCHEMA_VERSION, type CellResult, type CellSpec, type CompletedCell, type Interval } from './results.js';
@@ -167,7 +167,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     const suite = await getSuite(spec.suite);
     const data = suite.buildData(spec.seed);
     const approach = await getApproach(spec.approach);
-    const problems = approach.validateConfig(spec.approachConfig);
+    const problems = [...approach.validateConfig(spec.approachConfig), ...(approach.validateForModel?.(spec.approachConfig, base.header.config) ?? [])];
     if (problems.length) throw new UsageError(`invalid config for ${spec.label}: ${problems.join('; ')}`);
     const cap = heldOutCapability(spec.seed);
 
@@ -272,6 +272,12 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     metrics['memory.rssPeakBytes'] = process.resourceUsage().maxRSS * 1024;
     const finishedAtMs = Date.now();
     metrics['cell.wallSec'] = (finishedAtMs - startedAtMs) / 1000;
+    // Every metric in every result: null, with the reason, where this approach does not measure it.
+    for (const id of METRIC_IDS) {
+      if (metrics[id] !== undefined) continue;
+      metrics[id] = null;
+      notes[id] ??= `not measured by ${approach.name}`;
+    }
     const result: CompletedCell = {
       schemaVersion: RESULT_SCHEMA_VERSION, cell: spec, status: 'completed', startedAt, finishedAt: new Date(finishedAtMs).toISOString(),
       wallSec: (finishedAtMs - startedAtMs) / 1000, backend, metrics, intervals, notes, inputs, samples,

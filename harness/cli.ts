@@ -13,6 +13,9 @@ import { pretrain } from './pretrain.js';
 import { seedRange } from './plan.js';
 import { manifestPath } from './run-files.js';
 import { runBench } from './runner.js';
+import { registerRetrievalCommand } from './retrieval-bench.js';
+import { exportTrec } from './retrieval/trec.js';
+import { runIdOf } from './manifest.js';
 import { formatPerf, REFERENCE_SHAPE, runPerf, type PerfApproach } from './perf.js';
 import { DEFAULT_MODEL_CONFIG } from './engine/config.js';
 import { writeFileSync as writeFile } from 'node:fs';
@@ -193,12 +196,30 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
   runOptions(
     program.command('run').description('run suites with some approaches and seeds')
       .argument('<suite...>', `suites to run (${suiteNames().join(', ')})`)
-      .option('--approach <list>', 'comma-separated approaches, each name or name:key=value:... (default: all)', commaList),
-  ).action(async (suites: string[], flags: RunFlags & { approach?: string[] }) => {
-    setExit(await runBench(runRequest(suites, flags.approach ?? approachNames(), flags, argv)));
+      .option('--approach <list>', 'comma-separated approaches, each name or name:key=value:... (default: all)', commaList)
+      .option('--export-trec', 'also write each retrieving cell\'s document ranking and qrels in TREC format to <run>/trec/'),
+  ).action(async (suites: string[], flags: RunFlags & { approach?: string[]; exportTrec?: boolean }) => {
+    if (!flags.exportTrec) {
+      setExit(await runBench(runRequest(suites, flags.approach ?? approachNames(), flags, argv)));
+      return;
+    }
+    // The export needs the run folder: pick it here (as the runner would) and record it in the command.
+    let out = flags.out;
+    if (out === undefined) {
+      const id = runIdOf(new Date());
+      out = join('results', id);
+      for (let k = 2; existsSync(out); k++) out = join('results', `${id}-${k}`);
+    }
+    const req = runRequest(suites, flags.approach ?? approachNames(), { ...flags, out }, argv);
+    const code = await runBench(flags.out === undefined ? { ...req, command: `${req.command} --out ${out}` } : req);
+    const files = await exportTrec(resolve(out));
+    console.log(files.length ? files.map((f) => `trec: ${f}`).join('\n') : 'trec: no cell retrieved (only rag and lora-rag cells have a ranking to export)');
+    setExit(code);
   });
 
   program.command('list').description('suites and approaches, with what each is for').action(listCommand);
+
+  registerRetrievalCommand(program, setExit);
 
   program.command('doctor').description('check every dependency and which engine backend would run')
     .addOption(new Option('--backend <name>', 'check this backend only').choices([...BACKENDS]))

@@ -285,9 +285,52 @@ const definitionsSection: ReportSection = {
   },
 };
 
+/** Retrieval metrics shown per retrieving row, next to what produced them. */
+const RETRIEVAL_COLUMNS: readonly MetricId[] = [
+  'retrieval.recallAt1', 'retrieval.recallAt5', 'retrieval.recallAt10', 'retrieval.mrrAt10', 'retrieval.ndcgAt10',
+  'retrieval.annRecallAt10', 'retrieval.queriesPerSec', 'retrieval.passagesPerPrompt',
+];
+
+/** "hnswlib M16 efC200 ef64" from a recorded index spec (inputs.retrieval.index). */
+function indexText(spec: Record<string, unknown> | undefined): string {
+  if (!spec) return 'not recorded';
+  const { type, ...rest } = spec;
+  return [String(type), ...Object.entries(rest).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${String(v)}`)].join(', ');
+}
+
+const retrievalSection: ReportSection = {
+  id: 'retrieval',
+  title: 'Retrieval',
+  render(ctx) {
+    const rows: string[] = [];
+    for (const g of ctx.groups) {
+      const cell = g.completed.find((c) => c.inputs['retrieval'] !== undefined);
+      if (!cell) continue;
+      const r = cell.inputs['retrieval'] as { embedder?: { name?: string; dim?: number }; index?: Record<string, unknown>; k?: number; chunking?: { chunkTokens?: number; chunks?: number } };
+      const embedder = r.embedder ? `${r.embedder.name ?? '?'} (${r.embedder.dim ?? '?'}-d)` : 'not recorded';
+      const chunks = r.chunking ? `${r.chunking.chunkTokens ? `${r.chunking.chunkTokens} tokens` : 'whole documents'}, ${r.chunking.chunks ?? '?'} chunks` : 'not recorded';
+      const cells = RETRIEVAL_COLUMNS.map((id) => {
+        const m = g.metrics[id];
+        if (!m) return '<td class="na">—</td>';
+        const ci = m.interval && m.interval.high > m.interval.low ? ` <span class="ci">${escapeHtml(formatInterval(id, m.mean, m.interval))}</span>` : '';
+        return `<td class="num">${escapeHtml(formatMetric(id, m.mean).text)}${ci}</td>`;
+      }).join('');
+      rows.push(`<tr><td>${escapeHtml(g.suite)}</td><th scope="row">${escapeHtml(g.label)}</th><td>${escapeHtml(embedder)}</td>`
+        + `<td>${escapeHtml(indexText(r.index))}</td><td class="num">${escapeHtml(r.k ?? '?')}</td><td>${escapeHtml(chunks)}</td>${cells}</tr>`);
+    }
+    if (rows.length === 0) return null;
+    const head = RETRIEVAL_COLUMNS.map((id) => `<th title="${escapeHtml(METRICS[id].description)}">${escapeHtml(METRICS[id].label)}</th>`).join('');
+    return '<p class="note">Each retrieving row with the embedder and index it used. Recall@k, MRR@10 and nDCG@10 are BEIR\'s, '
+      + 'against the suite\'s relevance judgements on every test question; ANN recall@10 is ann-benchmarks\', against exact search. '
+      + 'Mean over seeds with its 95% interval where the seeds differ.</p>'
+      + `<div class="scroll"><table class="summary"><thead><tr><th>Suite</th><th>Row</th><th>Embedder</th><th>Index</th><th>k</th><th>Chunks</th>${head}</tr></thead>`
+      + `<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+  },
+};
+
 /** The report's sections, in page order. Charts go here as further entries. */
 export const REPORT_SECTIONS: readonly ReportSection[] = [
-  summarySection, failuresSection, missingSection, samplesSection, manifestSection, definitionsSection,
+  summarySection, retrievalSection, failuresSection, missingSection, samplesSection, manifestSection, definitionsSection,
 ];
 
 const CSS = `

@@ -64,4 +64,13 @@ export interface Suite {
 export interface SuiteBudget {
   /** Test questions evaluated per cell: a seeded subset stratified by attribute when smaller than the split. */
   testQuestions?: number;
+  /** Fine-tuning budget, the same for every approach that trains (full-ft, lora, qlora). */
+  train?: SuiteTrainBudget;
+}
+
+/** Optimiser steps, rows per step and tokens per row: identical for every fine-tuning approach of a suite. */
+export interface SuiteTrainBudget {
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly seqLen: number;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { InputError } from '../harness/errors.js';
-import type { MetricId } from '../harness/metrics/definitions.js';
+import { METRIC_IDS, type MetricId } from '../harness/metrics/definitions.js';
 import { RESULT_SCHEMA_VERSION } from '../harness/results.js';
 import type { CellResult, CellSpec, CompletedCell, FailedCell, Interval, RunManifest } from '../harness/results.js';
 import {
@@ -237,7 +237,7 @@ test('report.html is self-contained, escapes dataset text, and shows labels, fai
   assert.ok(html.includes('not installed</td>'), 'a package without a version');
   assert.ok(html.includes('c0ffee1234') && html.includes('d474a5'), 'config and data hashes');
   assert.ok(html.includes('Peak engine memory') && html.includes('<span class="unit">bytes</span>'));
-  assert.ok(html.includes('<details><summary>21 metrics'), 'definitions are collapsible');
+  assert.ok(html.includes(`<details><summary>${METRIC_IDS.length} metrics`), 'definitions are collapsible');
   assert.ok(html.includes('Mean per-token cross-entropy on Brown documents'), 'metric descriptions');
   // Exact match: base 0.25 [0.126, 0.374] vs lora 0.65 [0.015, 1.29]: overlapping, so no claim.
   assert.ok(html.includes('best, not separable from base'), 'overlapping intervals must say not separable');

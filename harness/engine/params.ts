@@ -62,3 +62,39 @@ export function countLoraParameters(c: ModelConfig, rank: number, targets: reado
   }
   return c.nLayer * perBlock;
 }
+
+/** Weights of the linear layers (c_attn, c_proj, c_fc, mlp c_proj): 12*d^2 per block. QLoRA stores these in NF4. */
+export function countLinearWeights(c: ModelConfig): number {
+  let perBlock = 0;
+  for (const [fin, fout] of Object.values(LINEAR_MODULES)) perBlock += fin * fout * c.nEmbd * c.nEmbd;
+  return c.nLayer * perBlock;
+}
+
+/** Weights per NF4 block (one absmax constant each), as in QLoRA. */
+export const NF4_BLOCK = 64;
+/** Absmax constants per block of QLoRA's second-level (8-bit) quantisation, each block with an fp32 scale. */
+export const ABSMAX_BLOCK = 256;
+
+/**
+ * Bytes of one NF4 matrix of `size` weights as stored: 4-bit codes packed 8 per int32, 8-bit absmax
+ * codes packed 4 per int32, one fp32 scale per 256 absmax constants, one fp32 mean. For large
+ * matrices 4 + 8/64 + 32/(64*256) = 4.127 bits per weight.
+ */
+export function nf4StoredBytes(size: number): number {
+  const blocks = Math.ceil(size / NF4_BLOCK);
+  return 4 * Math.ceil(size / 8) + 4 * Math.ceil(blocks / 4) + 4 * Math.ceil(blocks / ABSMAX_BLOCK) + 4;
+}
+
+/** Bytes of the base model's weights as QLoRA stores them: every linear weight in NF4, the rest fp32. */
+export function countQloraBaseBytes(c: ModelConfig): number {
+  let bytes = 0;
+  for (const spec of parameterShapes(c)) {
+    const n = sizeOf(spec.shape);
+    bytes += spec.kind === 'linear' ? nf4StoredBytes(n) : 4 * n;
+  }
+  return bytes;
+}
+
+/** Bytes per trainable parameter over one training step with AdamW in fp32: weight, gradient, two moments. */
+export const FP32_BYTES = 4;
+export const ADAMW_STATE_BYTES = 8;

@@ -98,6 +98,116 @@ export const METRICS = {
     label: 'Cell wall time', unit: 's', higherIsBetter: false,
     description: 'Wall-clock seconds of the whole cell, from process start to result.',
   },
+  // issue 4: fine-tuning
+  'train.samplesPerSec': {
+    label: 'Training samples/s', unit: 'samples/s', higherIsBetter: true,
+    description: 'Training examples (questions and documents) started per second, median over the same timed steps as training throughput.',
+  },
+  'train.finalLoss': {
+    label: 'Final training loss', unit: 'nats/token', higherIsBetter: null,
+    description: 'Mean training loss (per loss-bearing token) over the last tenth of the optimiser steps.',
+  },
+  'memory.analyticWeightsBytes': {
+    label: 'Weights (analytical)', unit: 'bytes', higherIsBetter: false,
+    description: 'Closed-form bytes of the trained model\'s weights as stored: 4 per fp32 parameter; NF4 layers 4.127 bits per weight (packed codes, 8-bit absmax codes, fp32 scales and mean); to compare with the measured figure.',
+  },
+  'memory.analyticGradientsBytes': {
+    label: 'Gradients (analytical)', unit: 'bytes', higherIsBetter: false,
+    description: 'Closed-form bytes of gradients: 4 per trainable parameter.',
+  },
+  'memory.analyticOptimizerBytes': {
+    label: 'Optimizer state (analytical)', unit: 'bytes', higherIsBetter: false,
+    description: 'Closed-form bytes of AdamW state: 8 per trainable parameter (two fp32 moments).',
+  },
+  'memory.bitsPerBaseParam': {
+    label: 'Stored bits per base parameter', unit: 'bits', higherIsBetter: false,
+    description: 'Bits the trained model stores per parameter of the frozen or trained base, over all base parameters: 32 for fp32; QLoRA mixes NF4 linear weights with fp32 embeddings, norms and biases.',
+  },
+  'quant.bitsPerQuantizedWeight': {
+    label: 'Bits per NF4 weight', unit: 'bits', higherIsBetter: false,
+    description: 'Stored bits per quantised linear weight (QLoRA): 4-bit code + 8-bit absmax per 64 + fp32 scale per 256 blocks + fp32 mean per matrix, about 4.127.',
+  },
+  'quant.meanAbsError': {
+    label: 'Quantisation error, mean', unit: '', higherIsBetter: false,
+    description: 'Mean |w - dequant(quant(w))| over the quantised base weights (NF4 with double-quantised absmax).',
+  },
+  'quant.maxAbsError': {
+    label: 'Quantisation error, max', unit: '', higherIsBetter: false,
+    description: 'Max |w - dequant(quant(w))| over the quantised base weights.',
+  },
+  'quant.meanRelError': {
+    label: 'Quantisation error, mean relative', unit: '', higherIsBetter: false,
+    description: 'Mean absolute quantisation error divided by the mean |w| of the quantised weights.',
+  },
+  'quant.maxRelError': {
+    label: 'Quantisation error, max relative', unit: '', higherIsBetter: false,
+    description: 'Max absolute quantisation error divided by the max |w| of the quantised weights.',
+  },
+  'quant.ceDelta': {
+    label: 'CE cost of quantising', unit: 'nats/token', higherIsBetter: false,
+    description: 'Held-out Brown cross-entropy of the NF4-quantised base (before training; the adapter adds 0) minus that of the fp32 base, on the first 16,384 held-out tokens.',
+  },
+  'artifact.adapterBytes': {
+    label: 'Adapter file size', unit: 'bytes', higherIsBetter: false,
+    description: 'Bytes of the saved adapter file (settings and A, B in fp32): what LoRA or QLoRA ships on top of the base checkpoint.',
+  },
+  'artifact.checkpointBytes': {
+    label: 'Full checkpoint size', unit: 'bytes', higherIsBetter: false,
+    description: 'Bytes of a full checkpoint (header with tokenizer + fp32 weights) of the served model, written the same way for every approach; full-ft ships this.',
+  },
+  'serve.weightsBytes': {
+    label: 'Served weights', unit: 'bytes', higherIsBetter: false,
+    description: 'Bytes of the weights of the model evaluated: LoRA merged into fp32 W; merging a QLoRA model gives a full-precision model (dequantised NF4 + (alpha/r)A B, fp32), not a 4-bit one.',
+  },
+  'serve.mergeLogitsRelDiff': {
+    label: 'Merged vs unmerged logits', unit: '', higherIsBetter: false,
+    description: 'Max |logits(merged) - logits(base + adapter)| / max |logits| on two training rows: the merge changes the numbers only by float rounding.',
+  },
+  // issue 5: retrieval
+  'retrieval.recallAt1': {
+    label: 'Retrieval recall@1', unit: '', higherIsBetter: true,
+    description: 'BEIR recall@1 against the suite\'s qrels: relevant documents in the top 1 over all relevant documents, averaged over the test questions (document-level, as trec_eval computes it).',
+  },
+  'retrieval.recallAt5': {
+    label: 'Retrieval recall@5', unit: '', higherIsBetter: true,
+    description: 'BEIR recall@5 against the suite\'s qrels, averaged over the test questions.',
+  },
+  'retrieval.recallAt10': {
+    label: 'Retrieval recall@10', unit: '', higherIsBetter: true,
+    description: 'BEIR recall@10 against the suite\'s qrels, averaged over the test questions.',
+  },
+  'retrieval.mrrAt10': {
+    label: 'Retrieval MRR@10', unit: '', higherIsBetter: true,
+    description: 'Mean over test questions of 1/rank of the first relevant document in the top 10 (0 if none).',
+  },
+  'retrieval.ndcgAt10': {
+    label: 'Retrieval nDCG@10', unit: '', higherIsBetter: true,
+    description: 'nDCG@10 with linear gains (the qrels\' relevance) and log2(rank + 1) discounts, over the ideal ordering of the qrels (trec_eval ndcg_cut.10), averaged over test questions.',
+  },
+  'retrieval.annRecallAt10': {
+    label: 'ANN recall@10 vs exact', unit: '', higherIsBetter: true,
+    description: 'ann-benchmarks recall@10 of the index against exact search: per query, the share of the 10 results whose cosine distance is within the true 10th neighbour\'s + 1e-3; averaged over test questions.',
+  },
+  'retrieval.queriesPerSec': {
+    label: 'Retrieval queries/s', unit: 'queries/s', higherIsBetter: true,
+    description: 'Index searches per second at k = 10, one query per call, single thread, the best of 3 passes over the test questions (embedding excluded).',
+  },
+  'retrieval.buildSec': {
+    label: 'Index build time', unit: 's', higherIsBetter: false,
+    description: 'Seconds to build the index from the chunk vectors (training included; embedding and writing excluded).',
+  },
+  'retrieval.indexBytes': {
+    label: 'Index size', unit: 'bytes', higherIsBetter: false,
+    description: 'Bytes of the index as written to disk by its library (vectors included).',
+  },
+  'retrieval.passagesPerPrompt': {
+    label: 'Passages per prompt', unit: 'count', higherIsBetter: null,
+    description: 'Mean number of retrieved passages kept in a test prompt after fitting the context (k, less the passages dropped so the answer still fits).',
+  },
+  'retrieval.goldInPrompt': {
+    label: 'Gold passage in prompt', unit: '', higherIsBetter: true,
+    description: 'Share of test prompts that contain a passage of the document stating the answer, after fitting the context.',
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricId = keyof typeof METRICS;

@@ -53,4 +53,9 @@ export const knowledgeQa: Suite = Object.freeze({
   description: 'Capital, continent, currency, languages and calling code of 250 countries (countries-list); one document per country; test questions use phrasings never trained on.',
   useCase: 'Answer questions about facts the base model never saw: inject knowledge by fine-tuning or retrieve it (RAG).',
   buildData,
+  budget: {
+    // Fine-tuning (full-ft, lora, qlora alike): sized so one fine-tuning cell of the default model
+    // takes about 3 minutes on 2 CPU cores, evaluation included (see README, "Approaches").
+    train: { steps: 100, batchSize: 16, seqLen: 128 },
+  },
 });

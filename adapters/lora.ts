@@ -1,0 +1,88 @@
+// LoRA: a frozen copy of the base with low-rank adapters (harness/engine/lora.ts) on the target
+// layers; only A and B train. Served merged (W + (alpha/r)·A·B, no extra matmuls), which is how a
+// LoRA model is deployed; the cell checks that merging changes the logits only by float rounding.
+import { join } from 'node:path';
+import { tf } from '../harness/engine/backend.js';
+import type { ModelConfig } from '../harness/engine/config.js';
+import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } from '../harness/engine/lora.js';
+import { countBaseParameters } from '../harness/engine/params.js';
+import { checkIds, closedBookPrompts, copyOf, fineTune, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir } from './training.js';
+import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
+
+/** LoRA options shared by lora and qlora: PEFT's common rank 8, alpha 2r, no dropout, the fused attention projection. */
+export const LORA_DEFAULTS = Object.freeze({ rank: 8, alpha: 16, dropout: 0, targets: 'attn.c_attn' });
+
+export const lora: Approach = Object.freeze({
+  name: 'lora',
+  description: 'LoRA: frozen base, trainable low-rank A·B on the target layers (rank, alpha, dropout, targets: attn.c_attn, c_proj, mlp.c_fc, ... or all); served merged.',
+  // Adapters start at 0 and have few parameters: a learning rate ~10x full fine-tuning's, as is usual for LoRA.
+  defaults: Object.freeze({ lr: 1e-2, ...LORA_DEFAULTS }),
+  validateConfig: (config: ApproachConfig) => [...learningRateProblems(config, 'lora'), ...loraConfigProblems(config, 'approach.lora')],
+  validateForModel: (config: ApproachConfig, model: ModelConfig) => loraModelProblems(config, model, 'approach.lora'),
+  async run(ctx: CellContext): Promise<ApproachOutcome> {
+    const settings = loraSettingsOf(ctx.config);
+    const before = tf.memory().numBytes;
+    const model = await copyOf(ctx.base.model);
+    const adapter = new LoraAdapter(model.config, settings, ctx.seed);
+    model.adapter = adapter;
+    const weightsBytes = tf.memory().numBytes - before;
+    // Frozen: only the adapter's A and B are handed to the optimiser (and get gradients).
+    for (const v of model.params.values()) v.trainable = false;
+    const ids = checkIds(ctx);
+    try {
+      const base = countBaseParameters(model.config);
+      const trainable = adapter.parameterCount;
+      const total = base + trainable;
+      const r = await fineTune(ctx, {
+        approach: 'lora', model, trainable: adapter.variables(), decayed: new Set(), lr: ctx.config['lr'] as number,
+        weightDecay: 0, weightsBytes, analyticWeightsBytes: 4 * total, setTraining: (on) => { adapter.training = on; },
+      });
+      const scratch = scratchDir('lora');
+      let adapterBytes: number;
+      try {
+        adapterBytes = adapter.save(join(scratch.dir, 'adapter.lora'), { baseCheckpoint: ctx.base.header.contentHash, suite: ctx.suite.name, seed: ctx.seed });
+      } finally {
+        scratch.remove();
+      }
+      const unmerged = logitsOf(model, ids);
+      adapter.merge(model);
+      model.adapter = null;
+      const mergeDiff = relMaxDiff(logitsOf(model, ids), unmerged);
+      const checkpointBytes = await fullCheckpointBytes(model, ctx.base.tokenizer);
+      ctx.log(`merged the adapter: logits differ by ${mergeDiff.toExponential(2)} of their scale; adapter file ${adapterBytes} bytes, full checkpoint ${checkpointBytes} bytes`);
+      return {
+        model,
+        prompts: closedBookPrompts,
+        params: { total, trainable },
+        training: r.training,
+        memory: r.memory,
+        extra: {
+          metrics: {
+            ...r.metrics,
+            'memory.bitsPerBaseParam': 32,
+            'artifact.adapterBytes': adapterBytes,
+            'artifact.checkpointBytes': checkpointBytes,
+            'serve.weightsBytes': 4 * base,
+            'serve.mergeLogitsRelDiff': mergeDiff,
+          },
+          notes: {
+            ...r.notes,
+            'params.total': 'frozen base plus adapter parameters (as PEFT counts them); the merged model has the base\'s count',
+            'serve.weightsBytes': 'served merged: (alpha/r)·A·B folded into the fp32 weights',
+          },
+          inputs: { ...r.inputs, lora: settings, served: 'merged into the fp32 base weights (forgetting and quality measured on the merged model)' },
+        },
+        dispose: () => {
+          adapter.dispose();
+          model.dispose();
+        },
+      };
+    } catch (err) {
+      adapter.dispose();
+      model.dispose();
+      throw err;
+    } finally {
+      ids.dispose();
+    }
+  },
+});

@@ -1,0 +1,245 @@
+// rag: no training. The suite's documents are chunked, embedded and indexed; each question's top-k
+// chunks go into its prompt (formatPrompt: passages, then the question) and the base model answers.
+// The retrieval half (everything but the model) is exported for lora-rag, which serves the same way.
+import { countBaseParameters } from '../harness/engine/params.js';
+import { ANSWER_MAX_NEW_TOKENS } from '../harness/evaluation.js';
+import type { MetricId } from '../harness/metrics/definitions.js';
+import type { Chunk } from '../harness/retrieval/chunking.js';
+import { chunkDocuments } from '../harness/retrieval/chunking.js';
+import { fitPrompt } from '../harness/retrieval/context.js';
+import type { Embedder } from '../harness/retrieval/embedders.js';
+import { EMBEDDER_NAMES, ModelEmbedder, TfidfEmbedder } from '../harness/retrieval/embedders.js';
+import { checkFactory } from '../harness/retrieval/faiss.js';
+import type { IndexSpec } from '../harness/retrieval/indexes.js';
+import { INDEX_DEFAULTS, INDEX_TYPES, describeIndex } from '../harness/retrieval/indexes.js';
+import { qrelsOf } from '../harness/retrieval/metrics.js';
+import type { BuiltRetrieval, RetrievalEvaluation } from '../harness/retrieval/pipeline.js';
+import { MIN_RUN_SEC, QPS_RUNS, buildRetrieval, evaluateRetrieval } from '../harness/retrieval/pipeline.js';
+import { RetrievalInputError, row } from '../harness/retrieval/vectors.js';
+import type { QaExample } from '../suites/types.js';
+import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
+
+/** Retrieval options shared by rag and lora-rag. */
+export const RETRIEVAL_DEFAULTS = Object.freeze({
+  /** tfidf (hashed character n-grams) or model (the base model's mean-pooled hidden states). */
+  embedder: 'tfidf',
+  /** exact, hnswlib or faiss. */
+  index: 'hnswlib',
+  /** Passages retrieved per question (fewer where the context cannot hold k; see retrieval.passagesPerPrompt). */
+  k: 3,
+  /** Tokens per chunk, whole sentences packed; 0 keeps each document whole. */
+  chunkTokens: 0,
+  /** tfidf: hash buckets (vector dimension). */
+  tfidfDim: 4096,
+  /** model embedder: subtract the corpus mean before normalising. */
+  center: true,
+  /** hnswlib graph degree. */
+  M: INDEX_DEFAULTS.hnswlib.M,
+  /** HNSW build list, for hnswlib and faiss HNSW alike. */
+  efConstruction: INDEX_DEFAULTS.hnswlib.efConstruction,
+  /** hnswlib search list. */
+  ef: INDEX_DEFAULTS.hnswlib.ef,
+  /** faiss index_factory string; in --approach write its commas as '+' (IVF64+Flat). */
+  factory: INDEX_DEFAULTS.faiss.factory,
+  /** faiss IVF lists probed; null: INDEX_DEFAULTS.faissIvfNprobe. */
+  nprobe: null,
+  /** faiss HNSW search list; null: INDEX_DEFAULTS.faissHnswEfSearch. */
+  efSearch: null,
+});
+
+/** The retrieval options of a resolved approach config. */
+export interface RetrievalConfig {
+  readonly embedder: (typeof EMBEDDER_NAMES)[number];
+  readonly index: IndexSpec;
+  readonly k: number;
+  readonly chunkTokens: number;
+  readonly tfidfDim: number;
+  readonly center: boolean;
+}
+
+const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
+
+/** `IVF64+Flat` -> `IVF64,Flat`: --approach is a comma list, so commas in a factory string are written '+'. */
+export function factoryString(raw: string): string {
+  return raw.replaceAll('+', ',');
+}
+
+/** Problems with the retrieval options of `config`, each naming `approach.<name>.<key>`. */
+export function retrievalConfigProblems(config: ApproachConfig, name: string): string[] {
+  const p: string[] = [];
+  const key = (k: string): string => `approach.${name}.${k}`;
+  const c = config as Record<string, unknown>;
+  if (!(EMBEDDER_NAMES as readonly unknown[]).includes(c['embedder'])) p.push(`${key('embedder')} must be one of ${EMBEDDER_NAMES.join(', ')} (got ${JSON.stringify(c['embedder'])})`);
+  if (!(INDEX_TYPES as readonly unknown[]).includes(c['index'])) p.push(`${key('index')} must be one of ${INDEX_TYPES.join(', ')} (got ${JSON.stringify(c['index'])})`);
+  if (!isInt(c['k'], 1)) p.push(`${key('k')} must be a positive integer (got ${JSON.stringify(c['k'])})`);
+  if (!isInt(c['chunkTokens'], 0)) p.push(`${key('chunkTokens')} must be a non-negative integer, 0 for whole documents (got ${JSON.stringify(c['chunkTokens'])})`);
+  if (!isInt(c['tfidfDim'], 2)) p.push(`${key('tfidfDim')} must be an integer >= 2 (got ${JSON.stringify(c['tfidfDim'])})`);
+  if (typeof c['center'] !== 'boolean') p.push(`${key('center')} must be true or false (got ${JSON.stringify(c['center'])})`);
+  if (!isInt(c['M'], 2)) p.push(`${key('M')} must be an integer >= 2 (got ${JSON.stringify(c['M'])})`);
+  for (const k of ['efConstruction', 'ef']) if (!isInt(c[k], 1)) p.push(`${key(k)} must be a positive integer (got ${JSON.stringify(c[k])})`);
+  for (const k of ['nprobe', 'efSearch']) if (c[k] !== null && !isInt(c[k], 1)) p.push(`${key(k)} must be a positive integer (got ${JSON.stringify(c[k])})`);
+  if (typeof c['factory'] !== 'string' || c['factory'] === '') {
+    p.push(`${key('factory')} must be a faiss index_factory string such as Flat, HNSW32 or IVF64+Flat (got ${JSON.stringify(c['factory'])})`);
+  } else if (c['index'] === 'faiss') {
+    try {
+      checkFactory(factoryString(c['factory']));
+    } catch (err) {
+      p.push(`${key('factory')}: ${(err as Error).message}`);
+    }
+  }
+  return p;
+}
+
+/** The retrieval options, typed; call after retrievalConfigProblems found none. */
+export function retrievalConfig(config: ApproachConfig): RetrievalConfig {
+  const c = config as Record<string, unknown> & typeof RETRIEVAL_DEFAULTS;
+  const type = c.index as IndexSpec['type'];
+  const index: IndexSpec = type === 'exact' ? { type }
+    : type === 'hnswlib' ? { type, M: c.M, efConstruction: c.efConstruction, ef: c.ef, seed: INDEX_DEFAULTS.hnswlib.seed }
+    : {
+      type, factory: factoryString(c.factory), nprobe: c.nprobe as number | null, efSearch: c.efSearch as number | null,
+      // One build-effort option for both HNSW implementations; an IVF or flat faiss index has none.
+      efConstruction: /HNSW/.test(c.factory) ? c.efConstruction : null,
+    };
+  return { embedder: c.embedder as RetrievalConfig['embedder'], index, k: c.k, chunkTokens: c.chunkTokens, tfidfDim: c.tfidfDim, center: c.center };
+}
+
+function makeEmbedder(cfg: RetrievalConfig, ctx: CellContext): Embedder {
+  return cfg.embedder === 'tfidf'
+    ? new TfidfEmbedder({ dim: cfg.tfidfDim })
+    : new ModelEmbedder(ctx.base.model, ctx.base.tokenizer, ctx.base.header.contentHash, { center: cfg.center });
+}
+
+/** A retriever built for one cell, with its measurements, ready to make prompts. */
+export interface CellRetrieval {
+  readonly built: BuiltRetrieval;
+  readonly evaluation: RetrievalEvaluation;
+  /** Prompts with retrieved passages, fitted to the context; for any questions. */
+  prompts(questions: readonly QaExample[]): string[];
+  /** retrieval.* metrics, their notes, and what retrieval was given (for the result's inputs). */
+  readonly metrics: Partial<Record<MetricId, number | null>>;
+  readonly notes: Partial<Record<MetricId, string>>;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** The k passages (chunk texts, best first) retrieved for a question text, before fitting. */
+  passagesFor(questions: readonly string[], k: number): string[][];
+}
+
+/**
+ * Chunks the suite's documents, embeds and indexes them, measures retrieval on every test question
+ * of the split, and prepares fitted prompts. Bad input (k above the number of chunks, an empty
+ * corpus, an unknown factory string) throws RetrievalInputError.
+ */
+export function prepareRetrieval(ctx: CellContext, cfg: RetrievalConfig): CellRetrieval {
+  const tok = ctx.base.tokenizer;
+  const { chunks, oversized } = chunkDocuments(ctx.data.documents, cfg.chunkTokens, (t) => tok.encode(t).length);
+  if (cfg.k > chunks.length) {
+    throw new RetrievalInputError(`k = ${cfg.k} is larger than the corpus: suite ${ctx.suite.name} has ${chunks.length} chunk(s) to retrieve from. Fix: set k to at most ${chunks.length}`);
+  }
+  const embedder = makeEmbedder(cfg, ctx);
+  ctx.log(`retrieval: ${chunks.length} chunks of ${ctx.data.documents.length} documents, embedder ${embedder.name}, index ${describeIndex(cfg.index)}`);
+  const built = buildRetrieval(chunks, embedder, cfg.index, {
+    meta: { suite: ctx.suite.name, suiteHash: ctx.data.contentHash },
+    onProgress: (done, total) => ctx.progress('indexing', done, total),
+  });
+  try {
+    const test = ctx.data.test;
+    const evaluation = evaluateRetrieval(built, test.map((q) => ({ id: q.id, text: q.question })), qrelsOf(ctx.data.qrels), cfg.k);
+    const budget = ctx.base.model.config.nCtx - ANSWER_MAX_NEW_TOKENS;
+    const passagesOf = (ids: readonly number[]): Chunk[] => ids.slice(0, cfg.k).map((c) => chunks[c]!);
+
+    let kept = 0, reduced = 0, truncated = 0, gold = 0, maxTokens = 0, over = 0;
+    const cached = new Map<string, string>();
+    test.forEach((q, i) => {
+      const retrieved = passagesOf(evaluation.results[i]!.chunks);
+      const fit = fitPrompt(retrieved.map((c) => c.text), q.question, q.leadIn, tok, budget);
+      cached.set(`${q.id}\u0000${q.question}`, fit.prompt);
+      kept += fit.passages.length;
+      if (fit.passages.length < cfg.k) reduced += 1;
+      if (fit.truncated) truncated += 1;
+      if (retrieved.slice(0, fit.passages.length).some((c) => c.docId === q.docId)) gold += 1;
+      maxTokens = Math.max(maxTokens, fit.tokens);
+      if (fit.tokens > budget) over += 1;
+    });
+
+    const passagesFor = (questions: readonly string[], k: number): string[][] => {
+      const qv = embedder.embed(questions);
+      return questions.map((_, i) => built.index.search(row(qv, i), Math.min(k, built.index.size)).ids.map((c) => chunks[c]!.text));
+    };
+    const prompts = (questions: readonly QaExample[]): string[] => {
+      const missing = questions.filter((q) => !cached.has(`${q.id}\u0000${q.question}`));
+      if (missing.length) {
+        const passages = passagesFor(missing.map((q) => q.question), cfg.k);
+        missing.forEach((q, i) => cached.set(`${q.id}\u0000${q.question}`, fitPrompt(passages[i]!, q.question, q.leadIn, tok, budget).prompt));
+      }
+      return questions.map((q) => cached.get(`${q.id}\u0000${q.question}`)!);
+    };
+
+    const quality = evaluation.quality;
+    const where = `embedder ${embedder.name}, index ${describeIndex(built.index.spec())}, ${chunks.length} chunks; over all ${quality.queries} test questions of the split`;
+    const metrics: Partial<Record<MetricId, number | null>> = {
+      'retrieval.recallAt1': quality.recallAt1,
+      'retrieval.recallAt5': quality.recallAt5,
+      'retrieval.recallAt10': quality.recallAt10,
+      'retrieval.mrrAt10': quality.mrrAt10,
+      'retrieval.ndcgAt10': quality.ndcgAt10,
+      'retrieval.annRecallAt10': evaluation.annRecall,
+      'retrieval.queriesPerSec': evaluation.queriesPerSec,
+      'retrieval.buildSec': built.buildSec,
+      'retrieval.indexBytes': built.file.bytes,
+      'retrieval.passagesPerPrompt': kept / test.length,
+      'retrieval.goldInPrompt': gold / test.length,
+    };
+    const beir = `BEIR, document level (${where})`;
+    const notes: Partial<Record<MetricId, string>> = {
+      'retrieval.recallAt1': beir, 'retrieval.recallAt5': beir, 'retrieval.recallAt10': beir, 'retrieval.mrrAt10': beir, 'retrieval.ndcgAt10': beir,
+      'retrieval.annRecallAt10': `ann-benchmarks recall@${evaluation.annK} against exact search (${where})`,
+      'retrieval.queriesPerSec': `single thread, k = ${evaluation.annK}, over the ${test.length} test questions: best of ${QPS_RUNS} runs of at least ${MIN_RUN_SEC} s${built.index.type === 'faiss' ? `, OMP_NUM_THREADS=${built.file.threads ?? 'unset'}` : ''}`,
+      'retrieval.passagesPerPrompt': `k = ${cfg.k}; ${reduced} of ${test.length} prompts hold fewer to leave ${ANSWER_MAX_NEW_TOKENS} answer tokens in the ${ctx.base.model.config.nCtx}-token context${truncated ? `; ${truncated} hold one passage cut at its end` : ''}${over ? `; in ${over} the question alone exceeds the budget (no passage; generation keeps the prompt's last tokens)` : ''}`,
+      'retrieval.goldInPrompt': truncated ? `counts the ${truncated} prompts whose only passage was cut, whether or not the answer survived the cut` : 'over all test questions of the split',
+    };
+    const docIds = ctx.data.documents.map((d) => d.id);
+    const docIndex = new Map(docIds.map((id, i) => [id, i]));
+    const inputs = {
+      retrieval: {
+        embedder: embedder.settings,
+        index: built.index.spec(),
+        indexFile: { bytes: built.file.bytes, sha256: built.file.sha256, ...(built.file.threads ? { ompThreads: built.file.threads } : {}) },
+        k: cfg.k,
+        chunking: { chunkTokens: cfg.chunkTokens, chunks: chunks.length, documents: ctx.data.documents.length, oversized },
+        context: { nCtx: ctx.base.model.config.nCtx, answerTokens: ANSWER_MAX_NEW_TOKENS, promptBudgetTokens: budget, promptsWithFewerThanK: reduced, promptsWithCutPassage: truncated, promptsOverBudgetWithoutPassages: over, maxPromptTokens: maxTokens },
+        distance: 'cosine (1 - inner product of L2-normalised vectors)',
+        evaluatedOn: { questions: test.length, split: 'test', embedSec: evaluation.embedSec, corpusEmbedSec: built.embedSec },
+        // The document ranking of every test question, for `--export-trec` (TREC run format).
+        run: {
+          documents: docIds,
+          queries: evaluation.results.map((r) => r.queryId),
+          ranks: evaluation.results.map((r) => r.docs.map((d) => docIndex.get(d)!)),
+          scores: evaluation.results.map((r) => r.docScores.map((s) => Number(s.toFixed(6)))),
+        },
+      },
+    };
+    return { built, evaluation, prompts, metrics, notes, inputs, passagesFor };
+  } catch (err) {
+    built.dispose();
+    throw err;
+  }
+}
+
+export const rag: Approach = Object.freeze({
+  name: 'rag',
+  description: 'No training: retrieve the top-k chunks of the suite\'s documents for each question (tfidf or model embedder; exact, hnswlib or faiss index) and answer with the base model.',
+  defaults: RETRIEVAL_DEFAULTS,
+  validateConfig: (config: ApproachConfig) => retrievalConfigProblems(config, 'rag'),
+  async run(ctx: CellContext): Promise<ApproachOutcome> {
+    const r = prepareRetrieval(ctx, retrievalConfig(ctx.config));
+    return {
+      model: ctx.base.model,
+      prompts: async (questions) => r.prompts(questions),
+      params: { total: countBaseParameters(ctx.base.header.config), trainable: 0 },
+      training: null,
+      memory: null,
+      extra: { metrics: r.metrics, notes: r.notes, inputs: r.inputs },
+      dispose: () => r.built.dispose(),
+    };
+  },
+});
