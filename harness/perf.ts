@@ -8,6 +8,7 @@ import { initBackend, tf, type BackendInfo } from './engine/backend.js';
 import type { ModelConfig } from './engine/config.js';
 import { loadBlas } from './engine/kernels.js';
 import { GPT } from './engine/model.js';
+import { LoraAdapter, QloraAdapter } from './engine/lora.js';
 import { countBaseParameters } from './engine/params.js';
 import { AdamW, DEFAULT_TRAIN_OPTIONS, trainStep, type Batch } from './engine/train.js';
 import { median } from './metrics/stats.js';
@@ -18,17 +19,24 @@ export const REFERENCE_SHAPE = Object.freeze({ vocabSize: 2048, nEmbd: 128, nLay
 
 export type PerfApproach = 'full' | 'lora' | 'qlora';
 
-/** How an approach makes a model whose trainable variables are timed. Registered by adapters. */
+/** How an approach makes a model whose trainable variables are timed. */
 export type PerfSetup = (model: GPT, rank: number) => { vars: Map<string, tf.Variable>; dispose(): void };
+
+/** LoRA on the fused attention projection (the reference's choice), alpha 16 as the reference. */
+const loraSettings = (rank: number) => ({ rank, alpha: 16, dropout: 0, targets: ['attn.c_attn'] as const });
 
 const setups = new Map<PerfApproach, PerfSetup>([
   ['full', (model) => ({ vars: model.params, dispose: () => {} })],
+  ['lora', (model, rank) => {
+    const adapter = new LoraAdapter(model.config, { ...loraSettings(rank), targets: ['attn.c_attn'] }, 1);
+    model.adapter = adapter;
+    return { vars: adapter.variables(), dispose: () => adapter.dispose() };
+  }],
+  ['qlora', (model, rank) => {
+    const adapter = QloraAdapter.attach(model, { ...loraSettings(rank), targets: ['attn.c_attn'] }, 1);
+    return { vars: adapter.variables(), dispose: () => adapter.dispose() };
+  }],
 ]);
-
-/** Lets the LoRA and QLoRA modules add themselves without this file knowing their internals. */
-export function registerPerfSetup(approach: PerfApproach, setup: PerfSetup): void {
-  setups.set(approach, setup);
-}
 
 export interface PerfOptions {
   readonly model: ModelConfig;
