@@ -356,7 +356,7 @@ export async function fineTune(ctx: CellContext, spec: FineTuneSpec): Promise<Fi
       'memory.weightsBytes': 'engine bytes added by building the trained model (clone, quantisation, adapters), measured with tf.memory()',
       'memory.gradientsBytes': 'engine bytes of the gradients tf.variableGrads returns for the trainable variables on the first batch, measured with tf.memory()',
       'memory.optimizerBytes': 'engine bytes added by creating AdamW\'s two moments, measured with tf.memory()',
-      'memory.activationsBytes': 'peak minus weights, gradients and optimizer state: forward tensors kept for the backward pass, gradients of activations, temporaries',
+      'memory.activationsBytes': 'peak minus weights, gradients and optimizer state: forward tensors kept for the backward pass, gradients of activations (tfjs frees them only when the backward pass ends), temporaries; tfjs counts bytes per tensor handle, so a buffer shared by two handles (a clone saved for the backward pass, a reshape) counts twice: an upper bound',
       'train.tokensPerSec': `median over ${timed.length} timed steps of (batch x row length) / step time; steps 1-${WARMUP_STEPS} (warm-up) and step ${PROFILE_STEP + 1} (profiled) not timed`,
     },
     inputs: {

@@ -54,7 +54,7 @@ const retrievalInputs = (o: ApproachOutcome): Record<string, unknown> => o.extra
 
 describe('rag approach', () => {
   test('prompts hold the top-k documents of an independent brute-force search, in rank order, and fit the context', async () => {
-    const { outcome, ctx } = await runRag(wide, { index: 'exact', k: 3, tfidfDim: 1024 });
+    const { outcome, ctx } = await runRag(wide, { index: 'exact', k: 3, tfidfDim: 1024, order: 'best-first' });
     const questions = data.test.filter((_, i) => i % 41 === 0);
     const prompts = await outcome.prompts(questions);
     // The same retrieval computed here from the parts: tfidf fitted on the documents, brute force.
@@ -80,6 +80,15 @@ describe('rag approach', () => {
     assert.deepEqual(r['chunking'], { chunkTokens: 0, chunks: 250, documents: 250, oversized: 0 });
     outcome.dispose?.();
     ctx.base.model.dispose();
+    // best-last: the same passages, the best one next to the question.
+    const last = await runRag(wide, { index: 'exact', k: 3, tfidfDim: 1024, order: 'best-last' });
+    const reversed = await last.outcome.prompts(questions);
+    questions.forEach((q, i) => {
+      const top = exact.search(row(qv, i), 3).ids.map((id) => data.documents[id]!.text);
+      assert.equal(reversed[i], formatPrompt({ passages: [...top].reverse(), question: q.question, leadIn: q.leadIn }));
+    });
+    last.outcome.dispose?.();
+    last.ctx.base.model.dispose();
   });
 
   test('a short context drops the lowest-ranked passages, cuts the last one, and records it', async () => {
@@ -122,21 +131,30 @@ describe('rag approach', () => {
     ctx.base.model.dispose();
   });
 
-  test('the model embedder: unit vectors, deterministic, dimension of the model', async () => {
+  test('the model embedder: unit vectors, independent of batching, dimension of the model, centring optional', async () => {
     await initBackend();
     const base = loadCheckpoint(tiny);
     const texts = data.documents.slice(0, 20).map((d) => d.text);
-    const a = new ModelEmbedder(base.model, base.tokenizer, base.header.contentHash, { batchSize: 7 });
-    a.fit(texts);
-    const v = a.embed([...texts, '']);
-    assert.equal(v.dim, base.model.config.nEmbd);
-    for (let i = 0; i < 20; i++) assert.ok(Math.abs(Math.hypot(...row(v, i)) - 1) < 1e-5);
-    assert.ok(row(v, 20).every((x) => x === 0), 'empty text embeds to zeros');
-    // Batching does not change a text's vector (right padding under causal attention).
-    const b = new ModelEmbedder(base.model, base.tokenizer, base.header.contentHash, { batchSize: 32 });
-    b.fit(texts);
-    const w = b.embed(texts);
-    for (let i = 0; i < 20 * v.dim; i++) assert.ok(Math.abs(v.data[i]! - w.data[i]!) < 1e-4);
+    for (const center of [false, true]) {
+      const a = new ModelEmbedder(base.model, base.tokenizer, base.header.contentHash, { batchSize: 7, center });
+      a.fit(texts);
+      const v = a.embed([...texts, '']);
+      assert.equal(v.dim, base.model.config.nEmbd);
+      for (let i = 0; i < 20; i++) assert.ok(Math.abs(Math.hypot(...row(v, i)) - 1) < 1e-5);
+      assert.ok(row(v, 20).every((x) => x === 0), 'empty text embeds to zeros');
+      // Batching does not change a text's vector (right padding under causal attention).
+      const b = new ModelEmbedder(base.model, base.tokenizer, base.header.contentHash, { batchSize: 32, center });
+      b.fit(texts);
+      const w = b.embed(texts);
+      for (let i = 0; i < 20 * v.dim; i++) assert.ok(Math.abs(v.data[i]! - w.data[i]!) < 1e-4);
+      if (center) {
+        // Centred on the corpus mean: the corpus's vectors (before normalising) sum to zero, so
+        // their unit vectors cannot all lean the same way.
+        const sum = new Float64Array(v.dim);
+        for (let i = 0; i < 20; i++) row(v, i).forEach((x, j) => { sum[j]! += x; });
+        assert.ok(Math.hypot(...sum) < 20 * 0.9, 'centred vectors do not share one direction');
+      }
+    }
     base.model.dispose();
   });
 
@@ -152,6 +170,7 @@ describe('rag approach', () => {
     assert.match(problems({ index: 'annoy' }), /approach\.rag\.index must be one of exact, hnswlib, faiss/);
     assert.match(problems({ index: 'faiss', factory: 'Bogus' }), /approach\.rag\.factory: faiss factory string "Bogus" is not valid/);
     assert.match(problems({ k: 0 }), /approach\.rag\.k must be a positive integer/);
+    assert.match(problems({ order: 'random' }), /approach\.rag\.order must be one of best-first, best-last/);
     assert.equal(problems({ index: 'faiss', factory: 'IVF16+Flat' }), '');
   });
 });
