@@ -75,14 +75,17 @@ function geometry(a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, transB: b
   };
 }
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+/** What a kernel function receives. */
+export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-interface WasmBackendLike {
+/** The parts of tfjs's wasm backend the engine's kernels use: tensors live on one wasm heap. */
+export interface WasmBackendLike {
   wasm: { HEAPF32: Float32Array; HEAP32: Int32Array };
   dataIdMap: { get(id: unknown): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
-interface CpuBackendLike {
+/** The parts of tfjs's cpu backend the engine's kernels use: one typed array per tensor. */
+export interface CpuBackendLike {
   data: { get(id: unknown): { values: Float32Array | Int32Array } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array | Int32Array): tf.TensorInfo;
 }

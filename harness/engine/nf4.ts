@@ -11,6 +11,7 @@
 // through a plain JS fallback on any other backend.
 import { tf } from './backend.js';
 import { ABSMAX_BLOCK, NF4_BLOCK, nf4StoredBytes } from './params.js';
+import type { CpuBackendLike, KernelArgs, WasmBackendLike } from './kernels.js';
 
 export { ABSMAX_BLOCK, NF4_BLOCK, nf4StoredBytes };
 
@@ -343,16 +344,6 @@ export class Nf4Weight {
   }
 }
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
-interface WasmBackendLike {
-  wasm: { HEAPF32: Float32Array; HEAP32: Int32Array };
-  dataIdMap: { get(id: unknown): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-interface CpuBackendLike {
-  data: { get(id: unknown): { values: Float32Array | Int32Array } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array | Int32Array): tf.TensorInfo;
-}
 
 const registeredOn = new Set<string>();
 
