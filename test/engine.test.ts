@@ -212,3 +212,15 @@ test('cached generation gives the same tokens as recomputing the whole sequence 
   assert.deepEqual(cached, prompts.map((p) => naive(p, 6)));
   model.dispose();
 });
+
+test('a cloned model has its own copy of the weights and frees all of it on dispose', async () => {
+  const model = GPT.init(TINY, 13);
+  const before = tf.memory().numBytes;
+  const copy = model.clone();
+  assert.equal(tf.memory().numBytes - before, countBaseParameters(TINY) * 4, 'one fp32 copy, nothing more');
+  copy.p('wte.weight').assign(tf.zeros([300, 16]));
+  assert.notEqual((await model.p('wte.weight').data())[0], 0, 'the original is untouched');
+  copy.dispose();
+  assert.equal(tf.memory().numBytes, before);
+  model.dispose();
+});

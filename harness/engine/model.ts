@@ -96,7 +96,11 @@ export class GPT {
   clone(): GPT {
     const params = new Map<string, tf.Variable>();
     const prefix = instancePrefix();
-    for (const [name, v] of this.params) params.set(name, tf.variable(v.clone(), true, prefix + name));
+    for (const [name, v] of this.params) {
+      const copy = v.clone();
+      params.set(name, tf.variable(copy, true, prefix + name));
+      copy.dispose(); // the variable holds its own reference; without this each clone leaked a model
+    }
     return new GPT(this.config, params);
   }
 
