@@ -3,11 +3,10 @@
 // AdamW update. `ADAPTBENCH_KERNELS=plain` turns them off (the composed tfjs ops run instead): to
 // compare the two, and to reproduce checkpoints made before they existed.
 import { tf } from './backend.js';
-import { loadBlas } from './kernels.js';
+import { loadBlas, type CpuBackendLike, type KernelArgs, type WasmBackendLike } from './kernels.js';
 
 type Info = tf.TensorInfo;
 type Arr = Float32Array | Int32Array;
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 interface FusedAddon {
   attentionForward(...a: Array<Arr | number>): void;
@@ -40,11 +39,7 @@ const ADDON = (): FusedAddon => loadBlas().addon as unknown as FusedAddon;
 function runNative(backendName: string, args: KernelArgs, outputs: Array<{ shape: number[]; dtype: 'float32' | 'int32' }>,
   compute: (at: (t: Info | number) => [Arr, number]) => void): Info[] {
   if (backendName === 'wasm') {
-    const be = args.backend as {
-      wasm: { HEAPF32: Float32Array; HEAP32: Int32Array };
-      dataIdMap: { get(id: unknown): { memoryOffset: number } };
-      makeOutput(shape: number[], dtype: tf.DataType): Info;
-    };
+    const be = args.backend as WasmBackendLike;
     const outs = outputs.map((o) => be.makeOutput(o.shape, o.dtype));
     const at = (t: Info | number): [Arr, number] => {
       const info = typeof t === 'number' ? outs[t]! : t;
@@ -54,10 +49,7 @@ function runNative(backendName: string, args: KernelArgs, outputs: Array<{ shape
     compute(at);
     return outs;
   }
-  const be = args.backend as {
-    data: { get(id: unknown): { values: Arr } };
-    makeTensorInfo(shape: number[], dtype: tf.DataType, values: Arr): Info;
-  };
+  const be = args.backend as CpuBackendLike;
   const arrays = outputs.map((o) => (o.dtype === 'int32' ? new Int32Array(tf.util.sizeFromShape(o.shape)) : new Float32Array(tf.util.sizeFromShape(o.shape))));
   const at = (t: Info | number): [Arr, number] => (typeof t === 'number' ? [arrays[t]!, 0] : [be.data.get(t.dataId).values, 0]);
   compute(at);
