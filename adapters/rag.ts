@@ -17,7 +17,8 @@ import { qrelsOf } from '../harness/retrieval/metrics.js';
 import type { BuiltRetrieval, RetrievalEvaluation } from '../harness/retrieval/pipeline.js';
 import { MIN_RUN_SEC, QPS_RUNS, buildRetrieval, evaluateRetrieval } from '../harness/retrieval/pipeline.js';
 import { RetrievalInputError, row } from '../harness/retrieval/vectors.js';
-import type { QaExample } from '../suites/types.js';
+import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
+import type { QaExample, SuiteData } from '../suites/types.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
 
 /** Retrieval options shared by rag and lora-rag. */
@@ -99,6 +100,24 @@ export function retrievalConfigProblems(config: ApproachConfig, name: string): s
     }
   }
   return p;
+}
+
+/**
+ * Problems of a valid retrieval config with one suite's data: an empty corpus, or k above the number
+ * of chunks it makes. The same chunking as the cell, so the runner can refuse before it writes anything.
+ */
+export function retrievalDataProblems(config: ApproachConfig, data: SuiteData, tokenizer: BpeTokenizer, name: string): string[] {
+  const cfg = retrievalConfig(config);
+  let chunks: number;
+  try {
+    chunks = chunkDocuments(data.documents, cfg.chunkTokens, (t) => tokenizer.encode(t).length).chunks.length;
+  } catch (err) {
+    if (err instanceof RetrievalInputError) return [`approach.${name}: ${err.message}`];
+    throw err;
+  }
+  return cfg.k > chunks
+    ? [`approach.${name}.k = ${cfg.k} is larger than the corpus: ${chunks} chunk(s) to retrieve from (chunkTokens ${cfg.chunkTokens}). Fix: set k to at most ${chunks}, e.g. --approach ${name}:k=${Math.min(chunks, 3)}`]
+    : [];
 }
 
 /** The retrieval options, typed; call after retrievalConfigProblems found none. */
@@ -248,6 +267,7 @@ export const rag: Approach = Object.freeze({
   description: 'No training: retrieve the top-k chunks of the suite\'s documents for each question (tfidf or model embedder; exact, hnswlib or faiss index) and answer with the base model.',
   defaults: RETRIEVAL_DEFAULTS,
   validateConfig: (config: ApproachConfig) => retrievalConfigProblems(config, 'rag'),
+  validateForData: (config: ApproachConfig, data: SuiteData, tokenizer: BpeTokenizer) => retrievalDataProblems(config, data, tokenizer, 'rag'),
   async run(ctx: CellContext): Promise<ApproachOutcome> {
     const r = prepareRetrieval(ctx, retrievalConfig(ctx.config));
     return {

@@ -9,6 +9,7 @@ export const APPROACHES: Readonly<Record<string, () => Promise<Approach>>> = Obj
   lora: async () => (await import('./lora.js')).lora,
   qlora: async () => (await import('./qlora.js')).qlora,
   rag: async () => (await import('./rag.js')).rag,
+  'lora-rag': async () => (await import('./lora-rag.js')).loraRag,
 });
 
 /** Registered approach names, in registry order (the control first). */

@@ -207,6 +207,8 @@ export interface FineTuneSpec {
   readonly analyticWeightsBytes: number;
   /** Called with true before training and false after (LoRA dropout). */
   readonly setTraining?: (on: boolean) => void;
+  /** The examples to train on, instead of the suite's (trainingExamples): lora-rag's retrieval-augmented ones. */
+  readonly examples?: readonly TrainingExample[];
 }
 
 /** What the training loop measured. */
@@ -251,7 +253,7 @@ export async function fineTune(ctx: CellContext, spec: FineTuneSpec): Promise<Fi
   const { model, trainable } = spec;
   const tokenizer = ctx.base.tokenizer;
   const budget = trainBudgetOf(ctx.suite, model.config.nCtx);
-  const examples = trainingExamples(ctx.data, tokenizer);
+  const examples = spec.examples ?? trainingExamples(ctx.data, tokenizer);
   const seedKey = `finetune:${ctx.suite.name}:${ctx.seed}`;
   const plan = planTraining(examples, budget, seedKey, tokenizer.eotId);
   const opts: TrainOptions = {

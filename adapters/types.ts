@@ -5,6 +5,7 @@ import type { BackendInfo } from '../harness/engine/backend.js';
 import type { LoadedCheckpoint } from '../harness/engine/checkpoint.js';
 import type { ModelConfig } from '../harness/engine/config.js';
 import type { GPT } from '../harness/engine/model.js';
+import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
 import type { QaExample, Suite, SuiteData } from '../suites/types.js';
 
@@ -96,5 +97,10 @@ export interface Approach {
    * allows), checked once the checkpoint's config is known; absent when there are none.
    */
   validateForModel?(config: ApproachConfig, model: ModelConfig): string[];
+  /**
+   * Problems that depend on a suite's data (e.g. k above the number of passages to retrieve from),
+   * checked by the runner for every suite and seed before the run folder is written.
+   */
+  validateForData?(config: ApproachConfig, data: SuiteData, tokenizer: BpeTokenizer): string[];
   run(ctx: CellContext): Promise<ApproachOutcome>;
 }

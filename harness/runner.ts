@@ -6,11 +6,13 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getApproach } from '../adapters/registry.js';
 import { heldOutCapability } from '../datasets/capability.js';
 import { getSuite } from '../suites/registry.js';
 import type { CellJob } from './cell.js';
 import { initBackend, type BackendInfo } from './engine/backend.js';
 import { readCheckpoint } from './engine/checkpoint.js';
+import { BpeTokenizer } from './engine/tokenizer.js';
 import { UsageError } from './errors.js';
 import { configDifferences, configHashOf, createManifest, runIdOf, type ResolvedRunConfig, type WrittenManifest } from './manifest.js';
 import { writeReports } from '../reports/index.js';
@@ -89,7 +91,8 @@ async function prepare(req: RunRequest): Promise<Prepared> {
 
   const checkpointDir = resolve(req.checkpoint ?? SHIPPED_BASE_DIR);
   // Verifies the content hash: a modified checkpoint stops here (CheckpointError, exit 2).
-  const checkpointHash = readCheckpoint(checkpointDir).header.contentHash;
+  const checkpoint = readCheckpoint(checkpointDir);
+  const checkpointHash = checkpoint.header.contentHash;
   const backend = await initBackend(req.backend);
 
   const now = new Date();
@@ -110,8 +113,20 @@ async function prepare(req: RunRequest): Promise<Prepared> {
   }
 
   const dataHashes: Record<string, string> = { checkpoint: checkpointHash };
+  for (const a of approaches) {
+    const problems = (await getApproach(a.name)).validateForModel?.(a.config, checkpoint.header.config) ?? [];
+    if (problems.length) throw new UsageError(`--approach ${a.label}, with the base model at ${checkpointDir}: ${problems.join('; ')}`);
+  }
+  const tokenizer = BpeTokenizer.fromJSON(checkpoint.header.tokenizer);
   for (const suite of suites) {
-    for (const seed of req.seeds) dataHashes[`suite:${suite.name}:seed${seed}`] = suite.buildData(seed).contentHash;
+    for (const seed of req.seeds) {
+      const data = suite.buildData(seed);
+      dataHashes[`suite:${suite.name}:seed${seed}`] = data.contentHash;
+      for (const a of approaches) {
+        const problems = (await getApproach(a.name)).validateForData?.(a.config, data, tokenizer) ?? [];
+        if (problems.length) throw new UsageError(`--approach ${a.label}, on suite ${suite.name} (seed ${seed}): ${problems.join('; ')}`);
+      }
+    }
   }
   for (const seed of req.seeds) dataHashes[`heldOut:seed${seed}`] = heldOutCapability(seed).contentHash;
   const config: ResolvedRunConfig = {

@@ -3,7 +3,7 @@
 // quality is ~0 with these models; what is tested is retrieval, the prompts and what is recorded.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -209,5 +209,16 @@ describe('bench run with rag', () => {
     const r = bench(['run', 'knowledge-qa', '--approach', 'rag:index=faiss:factory=Bogus', '--seeds', '1', '--checkpoint', tiny, '--out', out]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /factory string "Bogus" is not valid/);
+    assert.ok(!existsSync(out), 'no run folder is left behind');
+  });
+
+  test('k above the corpus stops the run before anything is written (exit 2), for rag and lora-rag', () => {
+    for (const approach of ['rag:k=251', 'lora-rag:k=251', 'rag:k=9999:chunkTokens=16']) {
+      const out = join(tmp, `bad-k-${approach.replace(/[^a-z0-9]+/g, '_')}`);
+      const r = bench(['run', 'knowledge-qa', '--approach', `base,${approach}`, '--seeds', '1', '--checkpoint', tiny, '--out', out]);
+      assert.equal(r.status, 2, `${approach}: ${r.stdout}\n${r.stderr}`);
+      assert.match(r.stderr, /k = \d+ is larger than the corpus: \d+ chunk\(s\) to retrieve from .*Fix: set k to at most \d+/);
+      assert.ok(!existsSync(out), `${approach}: no run folder is left behind`);
+    }
   });
 });

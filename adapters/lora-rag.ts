@@ -1,0 +1,167 @@
+// lora-rag: LoRA trained to answer from retrieved passages, then served with the same retrieval as
+// rag. Training examples follow RAFT (Zhang et al. 2024): each training question comes with the
+// passages the retriever returns for it; in a share of examples (oracleShare) the passage stating
+// the answer is among them, in the rest it is removed and only distractors remain, so the model
+// learns to use a passage when it is there and to rely on what it learned when it is not. Loss is on
+// the answer only, as for every fine-tuning approach here.
+import { join } from 'node:path';
+import { formatTarget } from '../datasets/episodes.js';
+import { createRng } from '../datasets/rng.js';
+import { tf } from '../harness/engine/backend.js';
+import type { ModelConfig } from '../harness/engine/config.js';
+import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } from '../harness/engine/lora.js';
+import { countBaseParameters } from '../harness/engine/params.js';
+import { fitPrompt, type FittedPrompt } from '../harness/retrieval/context.js';
+import { LORA_DEFAULTS } from './lora.js';
+import { RETRIEVAL_DEFAULTS, prepareRetrieval, retrievalConfig, retrievalConfigProblems, retrievalDataProblems } from './rag.js';
+import type { CellRetrieval } from './rag.js';
+import { checkIds, copyOf, fineTune, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir, trainBudgetOf } from './training.js';
+import type { TrainingExample } from './training.js';
+import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
+import type { SuiteData } from '../suites/types.js';
+import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
+
+/** RAFT's P: the share of training examples whose passages include the one stating the answer. */
+export const RAFT_ORACLE_SHARE = 0.8;
+
+const isShare = (v: unknown): boolean => typeof v === 'number' && v >= 0 && v <= 1;
+
+export interface RaftStats {
+  readonly examples: number;
+  /** Examples whose passages include the gold document (whole, or cut to fit the row). */
+  readonly withGold: number;
+  /** Mean passages per example after fitting the training row. */
+  readonly passagesPerExample: number;
+  /** Examples that hold fewer than k passages, to fit the training row. */
+  readonly reduced: number;
+}
+
+/**
+ * One example per training question: the retrieved passages (gold forced in or taken out, RAFT),
+ * fitted to a training row, then the answer; loss on the answer tokens only.
+ */
+export function raftExamples(ctx: CellContext, r: CellRetrieval, k: number, oracleShare: number): { examples: TrainingExample[]; stats: RaftStats } {
+  const tok = ctx.base.tokenizer;
+  const { seqLen } = trainBudgetOf(ctx.suite, ctx.base.model.config.nCtx);
+  const rng = createRng(`raft:${ctx.suite.name}:${ctx.seed}`);
+  const docText = new Map(ctx.data.documents.map((d) => [d.id, d.text]));
+  // k + 1 retrieved, so that k distractors remain when the gold passage is taken out.
+  const retrieved = r.passagesFor(ctx.data.train.map((q) => q.question), k + 1);
+  const examples: TrainingExample[] = [];
+  let withGold = 0, kept = 0, reduced = 0;
+  ctx.data.train.forEach((q, i) => {
+    const gold = docText.get(q.docId);
+    if (gold === undefined) throw new Error(`lora-rag: training question ${q.id} refers to document ${q.docId}, which the suite does not have`);
+    const others = retrieved[i]!.filter((p) => p !== gold);
+    const target = tok.encode(formatTarget(q.answer));
+    // A row holds seqLen + 1 tokens: the prompt, the answer and end-of-text.
+    const budget = seqLen + 1 - target.length - 1;
+    let fit: FittedPrompt;
+    let hasGold = false;
+    if (rng.next() < oracleShare) {
+      // As many passages as fit with the gold one kept, then the gold one at a random position
+      // among them (position is no hint); the same texts in another order need the same tokens.
+      const first = fitPrompt([gold, ...others.slice(0, k - 1)], q.question, q.leadIn, tok, budget);
+      hasGold = first.passages.length > 0;
+      if (first.passages.length > 1) {
+        const chosen = rng.shuffle([gold, ...others.slice(0, first.passages.length - 1)]);
+        fit = fitPrompt(chosen, q.question, q.leadIn, tok, budget);
+        hasGold = fit.passages.includes(gold);
+      } else {
+        fit = first;
+      }
+    } else {
+      fit = fitPrompt(others.slice(0, k), q.question, q.leadIn, tok, budget);
+    }
+    if (fit.passages.length < k) reduced += 1;
+    if (hasGold) withGold += 1;
+    kept += fit.passages.length;
+    const prompt = tok.encode(fit.prompt);
+    examples.push({ kind: 'qa', tokens: [...prompt, ...target, tok.eotId], lossOn: [...prompt.map(() => false), ...target.map(() => true), false] });
+  });
+  return { examples, stats: { examples: examples.length, withGold, passagesPerExample: kept / Math.max(1, examples.length), reduced } };
+}
+
+export const loraRag: Approach = Object.freeze({
+  name: 'lora-rag',
+  description: 'LoRA trained on retrieved passages + question -> answer (RAFT: some examples without the gold passage), served with the same retrieval as rag.',
+  defaults: Object.freeze({ lr: 1e-2, ...LORA_DEFAULTS, ...RETRIEVAL_DEFAULTS, oracleShare: RAFT_ORACLE_SHARE }),
+  validateConfig: (config: ApproachConfig) => [
+    ...learningRateProblems(config, 'lora-rag'),
+    ...loraConfigProblems(config, 'approach.lora-rag'),
+    ...retrievalConfigProblems(config, 'lora-rag'),
+    ...(isShare(config['oracleShare']) ? [] : [`approach.lora-rag.oracleShare must be a number in [0, 1] (got ${JSON.stringify(config['oracleShare'])})`]),
+  ],
+  validateForModel: (config: ApproachConfig, model: ModelConfig) => loraModelProblems(config, model, 'approach.lora-rag'),
+  validateForData: (config: ApproachConfig, data: SuiteData, tokenizer: BpeTokenizer) => retrievalDataProblems(config, data, tokenizer, 'lora-rag'),
+  async run(ctx: CellContext): Promise<ApproachOutcome> {
+    const cfg = retrievalConfig(ctx.config);
+    const oracleShare = ctx.config['oracleShare'] as number;
+    const r = prepareRetrieval(ctx, cfg);
+    const settings = loraSettingsOf(ctx.config);
+    const before = tf.memory().numBytes;
+    const model = await copyOf(ctx.base.model);
+    const adapter = new LoraAdapter(model.config, settings, ctx.seed);
+    model.adapter = adapter;
+    const weightsBytes = tf.memory().numBytes - before;
+    const ids = checkIds(ctx);
+    try {
+      const raft = raftExamples(ctx, r, cfg.k, oracleShare);
+      ctx.log(`lora-rag: ${raft.stats.examples} RAFT examples, ${raft.stats.withGold} with the gold passage, ${raft.stats.passagesPerExample.toFixed(2)} passages each`);
+      const base = countBaseParameters(model.config);
+      const trainable = adapter.parameterCount;
+      const total = base + trainable;
+      const t = await fineTune(ctx, {
+        approach: 'lora-rag', model, trainable: adapter.variables(), decayed: new Set(), lr: ctx.config['lr'] as number,
+        weightDecay: 0, weightsBytes, analyticWeightsBytes: 4 * total, setTraining: (on) => { adapter.training = on; }, examples: raft.examples,
+      });
+      const scratch = scratchDir('lora-rag');
+      let adapterBytes: number;
+      try {
+        adapterBytes = adapter.save(join(scratch.dir, 'adapter.lora'), { baseCheckpoint: ctx.base.header.contentHash, suite: ctx.suite.name, seed: ctx.seed });
+      } finally {
+        scratch.remove();
+      }
+      const unmerged = logitsOf(model, ids);
+      adapter.merge(model);
+      model.adapter = null;
+      const mergeDiff = relMaxDiff(logitsOf(model, ids), unmerged);
+      const checkpointBytes = await fullCheckpointBytes(model, ctx.base.tokenizer);
+      return {
+        model,
+        prompts: async (questions) => r.prompts(questions),
+        params: { total, trainable },
+        training: t.training,
+        memory: t.memory,
+        extra: {
+          metrics: {
+            ...t.metrics, ...r.metrics,
+            'memory.bitsPerBaseParam': 32,
+            'artifact.adapterBytes': adapterBytes,
+            'artifact.checkpointBytes': checkpointBytes,
+            'serve.weightsBytes': 4 * base,
+            'serve.mergeLogitsRelDiff': mergeDiff,
+          },
+          notes: { ...t.notes, ...r.notes, 'serve.weightsBytes': 'served merged: (alpha/r)·A·B folded into the fp32 weights' },
+          inputs: {
+            ...t.inputs, ...r.inputs, lora: settings,
+            raft: { oracleShare, ...raft.stats, note: 'one example per training question: retrieved passages (gold forced in, or taken out), question, answer; loss on the answer' },
+            served: 'merged into the fp32 base weights, prompts with retrieved passages as rag',
+          },
+        },
+        dispose: () => {
+          r.built.dispose();
+          adapter.dispose();
+          model.dispose();
+        },
+      };
+    } catch (err) {
+      r.built.dispose();
+      adapter.dispose();
+      model.dispose();
+      throw err;
+    } finally {
+      ids.dispose();
+    }
+  },
+});
