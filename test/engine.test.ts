@@ -10,7 +10,7 @@ import { initBackend, tf } from '../harness/engine/backend.js';
 import { DEFAULT_MODEL_CONFIG, GPT2_SMALL_CONFIG, type ModelConfig } from '../harness/engine/config.js';
 import { countBaseParameters, countLoraParameters, parameterShapes, sizeOf } from '../harness/engine/params.js';
 import { BpeTokenizer } from '../harness/engine/tokenizer.js';
-import { GPT, affine, gelu, tokenCrossEntropy } from '../harness/engine/model.js';
+import { GPT, affine, frozenAffine, gelu, tokenCrossEntropy } from '../harness/engine/model.js';
 import { saveCheckpoint, loadCheckpoint, CheckpointError } from '../harness/engine/checkpoint.js';
 import { AdamW, DEFAULT_TRAIN_OPTIONS, learningRate, trainStep, streamBatch } from '../harness/engine/train.js';
 import { generateGreedy } from '../harness/engine/evaluate.js';
@@ -109,6 +109,14 @@ test('fused linear, GELU and cross-entropy give the plain ops\' values and gradi
   const plain = tf.grads(loss(plainAffine, plainGelu))([x, w, b]);
   fused.forEach((g, i) => assert.ok(relDiff(g, plain[i]!) < 1e-5, `gradient ${i}: ${relDiff(g, plain[i]!)}`));
   assert.ok(relDiff(gelu(x as tf.Tensor2D), plainGelu(x)) < 1e-6);
+  // The frozen form: the same value and dx, with W produced afresh in backward (as QLoRA's dequantisation is).
+  let weightCalls = 0;
+  const frozen = (xx: tf.Tensor): tf.Tensor => frozenAffine(xx as tf.Tensor2D, () => { weightCalls += 1; return tf.clone(w) as tf.Tensor2D; }, b as tf.Tensor1D);
+  assert.ok(relDiff(frozen(x), plainAffine(x, w, b)) < 1e-6);
+  weightCalls = 0;
+  const dxFrozen = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(plainGelu(frozen(xx)), weightsOut)))(x);
+  assert.equal(weightCalls, 2, 'W is made once in forward and once in backward');
+  assert.ok(relDiff(dxFrozen, plain[0]!) < 1e-5, `frozen dx: ${relDiff(dxFrozen, plain[0]!)}`);
 
   const logits = tf.randomNormal([10, 7], 0, 3, 'float32', 9);
   const targets = tf.tensor1d([0, 6, 3, 3, 1, 2, 5, 4, 0, 6], 'int32');

@@ -10,7 +10,8 @@ import { fusedActive, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNo
 /**
  * How an approach changes linear layers without the model knowing it by name: LoRA adds a delta,
  * QLoRA replaces the stored weight by its dequantised 4-bit copy. `module` is the GPT-2 name
- * without `.weight`, e.g. `h.0.attn.c_attn`.
+ * without `.weight`, e.g. `h.0.attn.c_attn`. While an adapter is attached, the base's linear
+ * weights and biases are frozen (no gradient is computed for them).
  */
 export interface LinearAdapter {
   weight?(module: string): tf.Tensor2D | null;
@@ -124,9 +125,14 @@ export class GPT {
   }
 
   private linear(module: string, x: tf.Tensor2D): tf.Tensor2D {
-    const w = this.adapter?.weight?.(module) ?? this.p(`${module}.weight`);
-    let y = affine(x, w as tf.Tensor2D, this.p(`${module}.bias`) as tf.Tensor1D);
-    const delta = this.adapter?.delta?.(module, x);
+    const bias = this.p(`${module}.bias`) as tf.Tensor1D;
+    const adapter = this.adapter;
+    // Under an adapter (LoRA, QLoRA) the base is frozen: its backward needs dx only, so neither x
+    // nor a dequantised weight is kept for it, and no dW or db is computed to be thrown away.
+    let y = adapter
+      ? frozenAffine(x, () => adapter.weight?.(module) ?? (this.p(`${module}.weight`) as tf.Tensor2D), bias)
+      : affine(x, this.p(`${module}.weight`) as tf.Tensor2D, bias);
+    const delta = adapter?.delta?.(module, x);
     if (delta) y = tf.add(y, delta);
     return y;
   }
@@ -238,6 +244,21 @@ export const affine = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, 
   };
   return { value, gradFunc };
 }) as unknown as CustomGradFn) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+
+/**
+ * x·W + b where W and b are frozen: the backward pass gives dx = dy·Wᵀ alone. `weightOf` is called
+ * again in backward instead of keeping W alive between the passes (for QLoRA it dequantises NF4, as
+ * QLoRA's implementations do in their backward), and x is not kept at all.
+ */
+export function frozenAffine(x: tf.Tensor2D, weightOf: () => tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    const value = tf.add(tf.matMul(input as tf.Tensor2D, weightOf()), b);
+    const gradFunc = (dy: tf.Tensor): tf.Tensor => tf.matMul(dy as tf.Tensor2D, weightOf(), false, true);
+    return { value, gradFunc };
+  }) as unknown as CustomGradFn) as (x: tf.Tensor2D) => tf.Tensor2D;
+  return op(x);
+}
 
 /**
  * GPT-2's tanh-approximated GELU with its derivative written out. Why: autodiff of the composed
