@@ -208,6 +208,38 @@ export const METRICS = {
     label: 'Gold passage in prompt', unit: '', higherIsBetter: true,
     description: 'Share of test prompts that contain a passage of the document stating the answer, after fitting the context.',
   },
+  // issue 6: inference latency after merging. The served model exported to ONNX and run by
+  // onnxruntime-node, timed with tinybench after warm-up; a request is a prefill of a fixed-length
+  // prompt then one cached decode step per new token (harness/export/).
+  'latency.requestP50Ms': {
+    label: 'Request latency p50', unit: 'ms', higherIsBetter: false,
+    description: 'Median time of one request (prefill of the fixed prompt, then the fixed number of new tokens, greedy, KV cache) of the served model (adapters merged) in onnxruntime-node.',
+  },
+  'latency.requestP95Ms': { label: 'Request latency p95', unit: 'ms', higherIsBetter: false, description: '95th percentile of the request time (as latency.requestP50Ms).' },
+  'latency.requestP99Ms': { label: 'Request latency p99', unit: 'ms', higherIsBetter: false, description: '99th percentile of the request time (as latency.requestP50Ms).' },
+  'latency.requestMeanMs': { label: 'Request latency mean', unit: 'ms', higherIsBetter: false, description: 'Mean request time (as latency.requestP50Ms); tinybench\'s margin of error in latency.requestMoeMs.' },
+  'latency.requestMoeMs': { label: 'Request latency margin', unit: 'ms', higherIsBetter: null, description: 'Half-width of the 95% interval of the mean request time (tinybench moe).' },
+  'latency.prefillP50Ms': { label: 'Prefill latency p50', unit: 'ms', higherIsBetter: false, description: 'Median time of the prefill of the fixed prompt (the first new token\'s logits), served model in onnxruntime-node.' },
+  'latency.prefillP95Ms': { label: 'Prefill latency p95', unit: 'ms', higherIsBetter: false, description: '95th percentile of the prefill time.' },
+  'latency.prefillP99Ms': { label: 'Prefill latency p99', unit: 'ms', higherIsBetter: false, description: '99th percentile of the prefill time.' },
+  'latency.tokenP50Ms': { label: 'Per-token latency p50', unit: 'ms', higherIsBetter: false, description: 'Median time of one cached decode step (one generated token), served model in onnxruntime-node.' },
+  'latency.tokenP95Ms': { label: 'Per-token latency p95', unit: 'ms', higherIsBetter: false, description: '95th percentile of the decode-step time.' },
+  'latency.tokenP99Ms': { label: 'Per-token latency p99', unit: 'ms', higherIsBetter: false, description: '99th percentile of the decode-step time.' },
+  'latency.tokenMeanMs': { label: 'Per-token latency mean', unit: 'ms', higherIsBetter: false, description: 'Mean decode-step time; margin of error in latency.tokenMoeMs.' },
+  'latency.tokenMoeMs': { label: 'Per-token latency margin', unit: 'ms', higherIsBetter: null, description: 'Half-width of the 95% interval of the mean decode-step time (tinybench moe).' },
+  'latency.tokenRatioToBase': {
+    label: 'Per-token latency / base', unit: '', higherIsBetter: false,
+    description: 'Median decode-step time of the served model over the base model\'s, both exported to ONNX and timed interleaved in the same process; 1.0 = no added latency.',
+  },
+  'latency.tokenRatioToBaseLow': { label: 'Per-token latency / base, 95% low', unit: '', higherIsBetter: null, description: 'Lower end of the 95% bootstrap interval of latency.tokenRatioToBase.' },
+  'latency.tokenRatioToBaseHigh': { label: 'Per-token latency / base, 95% high', unit: '', higherIsBetter: null, description: 'Upper end of the 95% bootstrap interval of latency.tokenRatioToBase.' },
+  'latency.unmergedTokenP50Ms': { label: 'Unmerged per-token latency p50', unit: 'ms', higherIsBetter: false, description: 'Median decode-step time in onnxruntime-node with the adapter branch x·A·B kept in the graph (LoRA-family approaches only).' },
+  'latency.unmergedRequestP50Ms': { label: 'Unmerged request latency p50', unit: 'ms', higherIsBetter: false, description: 'Median request time with the adapter branch kept in the graph (LoRA-family approaches only).' },
+  'latency.unmergedTokenRatioToBase': { label: 'Unmerged per-token latency / base', unit: '', higherIsBetter: false, description: 'Median decode-step time of the unmerged ONNX model over the base model\'s, timed interleaved in the same process.' },
+  'latency.unmergedTokenRatioToBaseLow': { label: 'Unmerged per-token / base, 95% low', unit: '', higherIsBetter: null, description: 'Lower end of the 95% bootstrap interval of latency.unmergedTokenRatioToBase.' },
+  'latency.unmergedTokenRatioToBaseHigh': { label: 'Unmerged per-token / base, 95% high', unit: '', higherIsBetter: null, description: 'Upper end of the 95% bootstrap interval of latency.unmergedTokenRatioToBase.' },
+  'latency.tfjsTokenP50Ms': { label: 'tfjs per-token latency p50', unit: 'ms', higherIsBetter: false, description: 'Median decode-step time of the model as trained (adapter unmerged) in the training framework (tfjs, the run\'s backend), same prompt and cache.' },
+  'latency.tfjsRequestP50Ms': { label: 'tfjs request latency p50', unit: 'ms', higherIsBetter: false, description: 'Median request time of the model as trained (adapter unmerged) in tfjs, same prompt and new tokens.' },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricId = keyof typeof METRICS;
