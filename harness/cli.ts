@@ -16,9 +16,10 @@ import { runBench } from './runner.js';
 import { registerRetrievalCommand } from './retrieval-bench.js';
 import { exportTrec } from './retrieval/trec.js';
 import { runIdOf } from './manifest.js';
-import { formatPerf, REFERENCE_SHAPE, runPerf, type PerfApproach } from './perf.js';
+import { ENGINE_PATHS, formatPerf, formatPerfPaths, REFERENCE_SHAPE, runPerf, runPerfPaths, type EnginePath, type PerfApproach } from './perf.js';
 import { DEFAULT_MODEL_CONFIG } from './engine/config.js';
-import { writeFileSync as writeFile } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync as writeFile } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 /** Seeds of `bench all` and, without --seeds, of `bench run`. */
 const DEFAULT_SEEDS = 3;
@@ -146,6 +147,7 @@ async function pretrainCommand(flags: { preset: 'default' | 'tiny'; seed: number
 interface PerfFlags {
   reference: boolean; vocab?: number; d?: number; layers?: number; heads?: number; ctx?: number; batch?: number;
   rank: number; steps: number; warmup: number; repeats: number; approach: string[]; vsTorch: boolean; json?: string; backend?: string;
+  inference: boolean; paths?: string[];
 }
 
 async function perfCommand(flags: PerfFlags): Promise<void> {
@@ -158,12 +160,33 @@ async function perfCommand(flags: PerfFlags): Promise<void> {
   const known = ['full', 'lora', 'qlora'];
   const bad = flags.approach.filter((a) => !known.includes(a));
   if (bad.length) throw new UsageError(`--approach: unknown ${bad.join(', ')}; valid: ${known.join(', ')}`);
-  const report = await runPerf({
+  const options = {
     model, batch: flags.batch ?? base.batch, steps: flags.steps, warmup: flags.warmup, repeats: flags.repeats, rank: flags.rank,
-    approaches: flags.approach as PerfApproach[], vsTorch: flags.vsTorch, log: (l) => console.log(l),
+    approaches: flags.approach as PerfApproach[], vsTorch: flags.vsTorch, inference: flags.inference, log: (l: string) => console.log(l),
     ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
-  });
-  console.log(formatPerf(report));
+  };
+  let report: unknown;
+  if (flags.paths) {
+    const paths = Object.keys(ENGINE_PATHS);
+    const bad = flags.paths.filter((p) => !paths.includes(p));
+    if (bad.length) throw new UsageError(`--paths: unknown ${bad.join(', ')}; valid: ${paths.join(', ')}`);
+    // The children time one shape and approach list; the parent interleaves them and runs torch.
+    const childArgs = ['--vocab', model.vocabSize, '--d', model.nEmbd, '--layers', model.nLayer, '--heads', model.nHead, '--ctx', model.nCtx,
+      '--batch', options.batch, '--rank', flags.rank, '--steps', flags.steps, '--warmup', flags.warmup, '--approach', flags.approach.join(','),
+      ...(flags.inference ? ['--inference'] : []), ...(flags.backend ? ['--backend', flags.backend] : [])].map(String);
+    const scratch = mkdtempSync(join(tmpdir(), 'adaptbench-perf-'));
+    try {
+      const paths = runPerfPaths(options, flags.paths as EnginePath[], childArgs, scratch);
+      console.log(formatPerfPaths(paths));
+      report = paths;
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  } else {
+    const single = await runPerf(options);
+    console.log(formatPerf(single));
+    report = single;
+  }
   if (flags.json) {
     writeFile(flags.json, `${JSON.stringify(report, null, 1)}\n`);
     console.log(`json: ${flags.json}`);
@@ -247,6 +270,8 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
     .option('--repeats <n>', 'repeats (medians are reported)', integerParser('--repeats', 1), 3)
     .option('--approach <list>', 'full, lora, qlora', commaList, ['full'])
     .option('--vs-torch', 'run the PyTorch reference in the same invocation (needs python3-torch)', false)
+    .option('--inference', 'also time evaluation and KV-cached greedy generation of the base model', false)
+    .option('--paths <list>', 'compare engine paths, each in its own process, repeats interleaved: tfjs (tfjs kernels), blas (+ OpenBLAS matmul), fused (+ fused kernels, the default)', commaList)
     .option('--json <file>', 'also write the figures as JSON')
     .addOption(new Option('--backend <name>', 'engine backend').choices([...BACKENDS]))
     .action(perfCommand);

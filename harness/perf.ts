@@ -1,12 +1,14 @@
 // `bench perf`: training throughput of the engine on a fixed model and batch, against the machine's
 // measured sgemm peak and, with --vs-torch, against the PyTorch reference (shared/reference/
 // torch_tiny_gpt.py) run in the same invocation, interleaved, so both see the same machine state.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, tf, type BackendInfo } from './engine/backend.js';
 import type { ModelConfig } from './engine/config.js';
 import { loadBlas } from './engine/kernels.js';
+import { generateGreedy, meanCrossEntropy } from './engine/evaluate.js';
 import { GPT } from './engine/model.js';
 import { LoraAdapter, QloraAdapter } from './engine/lora.js';
 import { countBaseParameters } from './engine/params.js';
@@ -47,6 +49,8 @@ export interface PerfOptions {
   readonly rank: number;
   readonly approaches: readonly PerfApproach[];
   readonly vsTorch: boolean;
+  /** Also time inference: evaluation (forward, no gradient) and KV-cached greedy generation. */
+  readonly inference: boolean;
   readonly backend?: string;
   readonly log: (line: string) => void;
 }
@@ -65,6 +69,17 @@ export interface PerfRow {
   readonly ratio: number | null;
 }
 
+/** Inference rates of the base model (no adapter), medians over repeats. */
+export interface InferenceRates {
+  /** Evaluation: forward pass and per-token cross-entropy over the timed batch, tokens scored per second. */
+  readonly evalTokensPerSec: number[];
+  /** Greedy generation with the KV cache: GENERATION prompts, new tokens per second. */
+  readonly generatedTokensPerSec: number[];
+}
+
+/** The generation workload of --inference: 32 prompts of 64 tokens, 24 new tokens each (never stopping early). */
+export const GENERATION = Object.freeze({ prompts: 32, promptTokens: 64, newTokens: 24, batchSize: 32 });
+
 export interface PerfReport {
   readonly shape: ModelConfig & { batch: number; seqLen: number };
   readonly backend: BackendInfo;
@@ -72,6 +87,7 @@ export interface PerfReport {
   readonly flopsFormula: string;
   readonly torch: string | null;
   readonly rows: PerfRow[];
+  readonly inference: InferenceRates | null;
 }
 
 /**
@@ -150,6 +166,25 @@ function timeApproach(o: PerfOptions, approach: PerfApproach, batch: Batch): { t
   return { tokensPerSec: (batch.batchSize * batch.seqLen) / (median(times) / 1000), trainable };
 }
 
+/** One repeat of --inference on a freshly initialised base model: evaluation and generation rates. */
+function timeInference(o: PerfOptions, batch: Batch): { evalTokensPerSec: number; generatedTokensPerSec: number } {
+  const model = GPT.init(o.model, 1);
+  const tokens = Int32Array.from({ length: batch.ids.length + 1 }, (_, i) => batch.ids[i % batch.ids.length]!);
+  meanCrossEntropy(model, tokens, { batchSize: batch.batchSize }); // warm-up
+  let t = performance.now();
+  const scored = meanCrossEntropy(model, tokens, { batchSize: batch.batchSize }).tokens;
+  const evalTokensPerSec = scored / ((performance.now() - t) / 1000);
+  const promptTokens = Math.min(GENERATION.promptTokens, o.model.nCtx - GENERATION.newTokens);
+  const prompts = Array.from({ length: GENERATION.prompts }, (_, p) => Array.from(batch.ids.subarray(p * promptTokens, (p + 1) * promptTokens)));
+  const gen = { maxNewTokens: GENERATION.newTokens, stopIds: [], batchSize: GENERATION.batchSize };
+  generateGreedy(model, prompts.slice(0, 2), gen); // warm-up
+  t = performance.now();
+  const generated = generateGreedy(model, prompts, gen).reduce((n, g) => n + g.length, 0);
+  const generatedTokensPerSec = generated / ((performance.now() - t) / 1000);
+  model.dispose();
+  return { evalTokensPerSec, generatedTokensPerSec };
+}
+
 export async function runPerf(o: PerfOptions): Promise<PerfReport> {
   if (o.vsTorch) {
     const problem = torchProblem();
@@ -167,7 +202,14 @@ export async function runPerf(o: PerfOptions): Promise<PerfReport> {
   const ours = new Map<PerfApproach, number[]>(o.approaches.map((a) => [a, []]));
   const trainable = new Map<PerfApproach, number>();
   const torch = new Map<string, number[]>([['full', []], ['lora', []]]);
+  const inference: InferenceRates | null = o.inference ? { evalTokensPerSec: [], generatedTokensPerSec: [] } : null;
   for (let r = 0; r < o.repeats; r++) {
+    if (inference) {
+      const rates = timeInference(o, batch);
+      inference.evalTokensPerSec.push(rates.evalTokensPerSec);
+      inference.generatedTokensPerSec.push(rates.generatedTokensPerSec);
+      o.log(`repeat ${r + 1}/${o.repeats} inference: eval ${rates.evalTokensPerSec.toFixed(0)} tokens/s, generation ${rates.generatedTokensPerSec.toFixed(0)} new tokens/s`);
+    }
     for (const a of o.approaches) {
       const { tokensPerSec, trainable: t } = timeApproach(o, a, batch);
       ours.get(a)!.push(tokensPerSec);
@@ -198,7 +240,7 @@ export async function runPerf(o: PerfOptions): Promise<PerfReport> {
     shape: { ...o.model, batch: o.batch, seqLen }, backend, sgemmPeakGflops: peak,
     flopsFormula: 'full: 3 x forward; lora/qlora: 2 x forward + 6 x trainable; forward = 2 x (12 L d^2 + V d) + 2 L T d per token',
     torch: o.vsTorch ? 'torch (Debian python3-torch), shared/reference/torch_tiny_gpt.py, 2 threads' : null,
-    rows,
+    rows, inference,
   };
 }
 
@@ -211,5 +253,86 @@ export function formatPerf(r: PerfReport): string {
       (row.ratio?.toFixed(2) ?? '-').padStart(11)].join(' '));
   }
   lines.push(`sgemm peak ${r.sgemmPeakGflops?.toFixed(1) ?? 'n/a'} GFLOP/s; FLOPs: ${r.flopsFormula}`);
+  if (r.inference) {
+    lines.push(`inference (base model): evaluation ${median(r.inference.evalTokensPerSec).toFixed(0)} tokens/s (batch ${r.shape.batch} x ${r.shape.seqLen}); ` +
+      `greedy generation ${median(r.inference.generatedTokensPerSec).toFixed(0)} new tokens/s (${GENERATION.prompts} prompts x ${GENERATION.promptTokens} tokens, ${GENERATION.newTokens} new, KV cache)`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Engine paths, each selected by environment variables read when the engine starts, so each runs
+ * in its own process: `tfjs` is the straightforward tfjs path (tfjs's own kernels; only the
+ * missing gather gradient added), `blas` adds the OpenBLAS matmul, `fused` (the default) adds the
+ * fused kernels.
+ */
+export const ENGINE_PATHS = Object.freeze({
+  tfjs: { ADAPTBENCH_BLAS: 'off', ADAPTBENCH_KERNELS: 'plain' },
+  blas: { ADAPTBENCH_KERNELS: 'plain' },
+  fused: {},
+} as const);
+export type EnginePath = keyof typeof ENGINE_PATHS;
+
+export interface PathsReport {
+  readonly paths: readonly EnginePath[];
+  /** Per path, one report per repeat (each from its own process, repeats interleaved across paths). */
+  readonly reports: Readonly<Record<string, PerfReport[]>>;
+  readonly torch: Readonly<Record<string, number[]>> | null;
+}
+
+/**
+ * --paths: each repeat runs every path in a child `bench perf --repeats 1` with that path's
+ * environment, interleaved (path A, path B, ..., then torch), so slow drifts of a shared machine
+ * hit every path alike; figures are medians over repeats.
+ */
+export function runPerfPaths(o: PerfOptions, paths: readonly EnginePath[], childArgs: readonly string[], scratch: string): PathsReport {
+  const bench = fileURLToPath(new URL('../../harness/bin/bench.js', import.meta.url));
+  const reports: Record<string, PerfReport[]> = Object.fromEntries(paths.map((p) => [p, []]));
+  const torch: Record<string, number[]> | null = o.vsTorch ? { full: [], lora: [] } : null;
+  for (let r = 0; r < o.repeats; r++) {
+    for (const path of paths) {
+      const json = join(scratch, `${path}-${r}.json`);
+      const env = { ...process.env, ...ENGINE_PATHS[path] };
+      const res = spawnSync(process.execPath, [bench, 'perf', ...childArgs, '--repeats', '1', '--json', json], { env, encoding: 'utf8' });
+      if (res.status !== 0) throw new Error(`bench perf, path ${path}, failed (exit ${res.status}):\n${res.stderr}`);
+      const report = JSON.parse(readFileSync(json, 'utf8')) as PerfReport;
+      reports[path]!.push(report);
+      o.log(`repeat ${r + 1}/${o.repeats} ${path}: ${report.rows.map((row) => `${row.approach} ${row.medianTokensPerSec.toFixed(0)}`).join(', ')} tokens/s` +
+        (report.inference ? `; eval ${report.inference.evalTokensPerSec[0]!.toFixed(0)}, generation ${report.inference.generatedTokensPerSec[0]!.toFixed(0)} tokens/s` : ''));
+    }
+    if (torch) {
+      const rates = runTorch(o);
+      for (const [k, v] of Object.entries(rates)) torch[k]?.push(v);
+      o.log(`repeat ${r + 1}/${o.repeats} torch: ${Object.entries(rates).map(([k, v]) => `${k} ${v} tokens/s`).join(', ')}`);
+    }
+  }
+  return { paths, reports, torch };
+}
+
+export function formatPerfPaths(r: PathsReport): string {
+  const first = r.reports[r.paths[0]!]![0]!;
+  const lines = [`engine paths, ${first.shape.nLayer} layers d=${first.shape.nEmbd} V=${first.shape.vocabSize}, batch ${first.shape.batch} x ${first.shape.seqLen}, backend ${first.backend.name}; medians over ${r.reports[r.paths[0]!]!.length} interleaved repeats`];
+  lines.push(`path     measure             tokens/s  x ${r.paths[0]}${r.torch ? '  ours/torch' : ''}`);
+  const medianOf = (path: EnginePath, pick: (rep: PerfReport) => number | undefined): number | null => {
+    const xs = r.reports[path]!.map(pick).filter((x): x is number => x !== undefined);
+    return xs.length ? median(xs) : null;
+  };
+  const measures: Array<[string, (rep: PerfReport) => number | undefined, string | null]> = [
+    ...first.rows.map((row): [string, (rep: PerfReport) => number | undefined, string | null] =>
+      [`train ${row.approach}`, (rep) => rep.rows.find((x) => x.approach === row.approach)?.medianTokensPerSec, row.approach === 'full' ? 'full' : 'lora']),
+    ...(first.inference ? [
+      ['eval', (rep: PerfReport) => rep.inference?.evalTokensPerSec[0], null] as [string, (rep: PerfReport) => number | undefined, string | null],
+      ['generation', (rep: PerfReport) => rep.inference?.generatedTokensPerSec[0], null] as [string, (rep: PerfReport) => number | undefined, string | null],
+    ] : []),
+  ];
+  for (const [name, pick, torchKey] of measures) {
+    const baseline = medianOf(r.paths[0]!, pick);
+    for (const path of r.paths) {
+      const m = medianOf(path, pick);
+      const t = r.torch && torchKey ? median(r.torch[torchKey]!) : null;
+      lines.push([path.padEnd(8), name.padEnd(16), (m?.toFixed(0) ?? '-').padStart(12), (m && baseline ? (m / baseline).toFixed(2) : '-').padStart(6 + r.paths[0]!.length),
+        ...(r.torch ? [(m && t ? (m / t).toFixed(2) : '-').padStart(12)] : [])].join(' '));
+    }
+  }
   return lines.join('\n');
 }
