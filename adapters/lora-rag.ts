@@ -12,7 +12,7 @@ import type { ModelConfig } from '../harness/engine/config.js';
 import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } from '../harness/engine/lora.js';
 import { countBaseParameters } from '../harness/engine/params.js';
 import { fitPrompt, type FittedPrompt } from '../harness/retrieval/context.js';
-import { LORA_DEFAULTS } from './lora.js';
+import { LORA_DEFAULTS, loraServingForms } from './lora.js';
 import { RETRIEVAL_DEFAULTS, prepareRetrieval, retrievalConfig, retrievalConfigProblems, retrievalDataProblems } from './rag.js';
 import type { CellRetrieval } from './rag.js';
 import { checkIds, copyOf, fineTune, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir, trainBudgetOf } from './training.js';
@@ -122,6 +122,7 @@ export const loraRag: Approach = Object.freeze({
       } finally {
         scratch.remove();
       }
+      const serving = await loraServingForms(model, adapter, settings, ctx.seed);
       const unmerged = logitsOf(model, ids);
       adapter.merge(model);
       model.adapter = null;
@@ -133,6 +134,7 @@ export const loraRag: Approach = Object.freeze({
         params: { total, trainable },
         training: t.training,
         memory: t.memory,
+        serving,
         extra: {
           metrics: {
             ...t.metrics, ...r.metrics,

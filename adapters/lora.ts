@@ -4,13 +4,35 @@
 import { join } from 'node:path';
 import { tf } from '../harness/engine/backend.js';
 import type { ModelConfig } from '../harness/engine/config.js';
-import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } from '../harness/engine/lora.js';
+import { GPT } from '../harness/engine/model.js';
+import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf, type LoraSettings } from '../harness/engine/lora.js';
+import { restoreAdapter, snapshotAdapter } from '../harness/export/adapter-snapshot.js';
 import { countBaseParameters } from '../harness/engine/params.js';
 import { checkIds, closedBookPrompts, copyOf, fineTune, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir } from './training.js';
-import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
+import type { Approach, ApproachConfig, ApproachOutcome, CellContext, ServingForms } from './types.js';
 
 /** LoRA options shared by lora and qlora: PEFT's common rank 8, alpha 2r, no dropout, the fused attention projection. */
 export const LORA_DEFAULTS = Object.freeze({ rank: 8, alpha: 16, dropout: 0, targets: 'attn.c_attn' });
+
+/**
+ * The unmerged and as-trained forms of a LoRA model (lora, lora-rag), captured after training and
+ * before merging: the frozen base's weights (training leaves them as they were) and A, B.
+ */
+export async function loraServingForms(model: GPT, adapter: LoraAdapter, settings: LoraSettings, seed: number): Promise<ServingForms> {
+  if (adapter.merged) throw new Error('loraServingForms: capture the forms before merging');
+  const weights = await model.weights();
+  const snap = snapshotAdapter(adapter);
+  return {
+    unmerged: { weights, adapter: snap },
+    asTrained: async () => {
+      const m = GPT.fromWeights(model.config, weights);
+      const a = new LoraAdapter(model.config, settings, seed);
+      restoreAdapter(a, snap);
+      m.adapter = a;
+      return { model: m, dispose: () => { a.dispose(); m.dispose(); } };
+    },
+  };
+}
 
 export const lora: Approach = Object.freeze({
   name: 'lora',
@@ -44,6 +66,7 @@ export const lora: Approach = Object.freeze({
       } finally {
         scratch.remove();
       }
+      const serving = await loraServingForms(model, adapter, settings, ctx.seed);
       const unmerged = logitsOf(model, ids);
       adapter.merge(model);
       model.adapter = null;
@@ -56,6 +79,7 @@ export const lora: Approach = Object.freeze({
         params: { total, trainable },
         training: r.training,
         memory: r.memory,
+        serving,
         extra: {
           metrics: {
             ...r.metrics,

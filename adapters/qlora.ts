@@ -10,9 +10,13 @@ import type { GPT } from '../harness/engine/model.js';
 import { QloraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } from '../harness/engine/lora.js';
 import { countBaseParameters, countLinearWeights, countQloraBaseBytes } from '../harness/engine/params.js';
 import { brownCrossEntropy } from '../harness/evaluation.js';
+import { restoreAdapter, snapshotAdapter } from '../harness/export/adapter-snapshot.js';
 import { LORA_DEFAULTS } from './lora.js';
 import { checkIds, closedBookPrompts, copyOf, fineTune, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir } from './training.js';
-import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
+import type { Approach, ApproachConfig, ApproachOutcome, CellContext, ServingForms } from './types.js';
+
+/** Why a QLoRA model has no unmerged ONNX form here (the note on its unmerged latency metrics). */
+export const QLORA_UNMERGED_NOTE = 'no unmerged ONNX form: ONNX has no NF4 operator (onnxruntime\'s 4-bit MatMulNBits is int4 with zero points), so the graph would hold the dequantised fp32 base plus the branch x·A·B, the same graph and cost as lora\'s unmerged row';
 
 /** Held-out Brown tokens on which the cost of quantising alone is measured. */
 export const QUANT_CE_TOKENS = 16_384;
@@ -67,6 +71,17 @@ export const qlora: Approach = Object.freeze({
       } finally {
         scratch.remove();
       }
+      // As trained, for serving from tfjs: the same NF4 base (quantisation is deterministic) and A, B.
+      const snap = snapshotAdapter(adapter);
+      const serving: ServingForms = {
+        unmerged: { unavailable: QLORA_UNMERGED_NOTE },
+        asTrained: async () => {
+          const m = await copyOf(ctx.base.model);
+          const a = QloraAdapter.attach(m, settings, ctx.seed);
+          restoreAdapter(a, snap);
+          return { model: m, dispose: () => { a.dispose(); m.dispose(); } };
+        },
+      };
       const unmerged = logitsOf(model, ids);
       served = adapter.toFullPrecision(model);
       const mergeDiff = relMaxDiff(logitsOf(served, ids), unmerged);
@@ -79,6 +94,7 @@ export const qlora: Approach = Object.freeze({
         params: { total, trainable },
         training: r.training,
         memory: r.memory,
+        serving,
         extra: {
           metrics: {
             ...r.metrics,

@@ -3,6 +3,7 @@
 // with the same code for every approach; the runner knows approaches only through the registry.
 import type { BackendInfo } from '../harness/engine/backend.js';
 import type { LoadedCheckpoint } from '../harness/engine/checkpoint.js';
+import type { UnmergedAdapter } from '../harness/export/gpt-onnx.js';
 import type { ModelConfig } from '../harness/engine/config.js';
 import type { GPT } from '../harness/engine/model.js';
 import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
@@ -57,6 +58,23 @@ export interface TrainingSummary {
   readonly finalLoss: number;
 }
 
+/** The frozen base's fp32 weights and an adapter kept apart from them (exported with x·A·B in the graph). */
+export interface UnmergedForm {
+  readonly weights: ReadonlyMap<string, Float32Array>;
+  readonly adapter: UnmergedAdapter;
+}
+
+/**
+ * The other forms of a served model with an adapter, for the latency measurements (issue 6). The
+ * served model is merged in place, so these are captured before merging.
+ */
+export interface ServingForms {
+  /** The model as trained (adapter attached, not merged), built anew; the caller disposes it. */
+  asTrained(): Promise<{ readonly model: GPT; dispose(): void }>;
+  /** The unmerged form, or why the approach has none to export. */
+  readonly unmerged: UnmergedForm | { readonly unavailable: string };
+}
+
 /** What an approach hands back to be measured. */
 export interface ApproachOutcome {
   /** The model to evaluate: `ctx.base.model` itself when nothing was adapted. */
@@ -72,6 +90,8 @@ export interface ApproachOutcome {
   readonly training: TrainingSummary | null;
   /** Measured over a training step; null when there is none, and the cell profiles an evaluation batch. */
   readonly memory: MemoryBreakdown | null;
+  /** Absent where the served model is the model as trained (no adapter: base, rag, full-ft). */
+  readonly serving?: ServingForms;
   /** Approach-specific results, e.g. retrieval.* metrics, with notes and what it was given. */
   readonly extra?: {
     readonly metrics?: Partial<Record<MetricId, number | null>>;

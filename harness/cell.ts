@@ -16,6 +16,8 @@ import { meanCrossEntropy } from './engine/evaluate.js';
 import type { GPT } from './engine/model.js';
 import type { BpeTokenizer } from './engine/tokenizer.js';
 import { UsageError } from './errors.js';
+import { latencySettingsFor } from './export/latency.js';
+import { latencyPrompt, measureServingLatency } from './export/serving-latency.js';
 import { ANSWER_MAX_NEW_TOKENS, BROWN_EVAL_MAX_TOKENS, answerPrompts, brownCrossEntropy, documentTokens, readingComprehension } from './evaluation.js';
 import { METRIC_IDS, type MetricId } from './metrics/definitions.js';
 import { tokenF1 } from './metrics/quality.js';
@@ -214,6 +216,18 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     const gpuPeak = gpu.stop();
     const training = outcome.training;
 
+    // Inference latency after merging (issue 6), last: the RSS peak is read before it, so that
+    // onnxruntime's sessions do not count as the approach's memory.
+    const rssPeakBytes = process.resourceUsage().maxRSS * 1024;
+    const latencySettings = latencySettingsFor(model.config);
+    log(`timing inference latency: ONNX exports in onnxruntime-node, and the model as trained in tfjs`);
+    const latency = await measureServingLatency({
+      base: base.model, served: model, ...(outcome.serving ? { serving: outcome.serving } : {}), approach: approach.name,
+      prompt: latencyPrompt(tokenizer, data.documents.map((d) => d.text), latencySettings.promptTokens),
+      promptSource: `the first ${latencySettings.promptTokens} tokens of the suite's documents`,
+      settings: latencySettings, seedKey: `latency:${spec.id}`, log,
+    });
+
     const metrics: Partial<Record<MetricId, number | null>> = {
       'quality.exactMatch': correct / testItems.length,
       'quality.tokenF1': f1s.reduce((a, b) => a + b, 0) / f1s.length,
@@ -235,6 +249,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       'eval.tokensPerSec': after.brownTokensPerSec,
       'eval.generatedTokensPerSec': answers.generatedTokens / answers.seconds,
       ...outcome.extra?.metrics,
+      ...latency.metrics,
     };
     const notes: Partial<Record<MetricId, string>> = {
       'memory.peakBytes': outcome.memory
@@ -244,11 +259,14 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       ...(training ? {} : { 'train.tokensPerSec': `${approach.name} does not train`, 'train.wallSec': `${approach.name} does not train` }),
       ...(unchanged ? { 'forgetting.ceDelta': 'the served model is the base model: 0 by construction', 'forgetting.rcDelta': 'the served model is the base model: 0 by construction' } : {}),
       ...outcome.extra?.notes,
+      'memory.rssPeakBytes': 'peak resident set size of the cell\'s process before the latency measurement (onnxruntime\'s sessions are not the approach\'s memory)',
+      ...latency.notes,
     };
     const intervals: Partial<Record<MetricId, Interval>> = {
       'quality.exactMatch': wilson(correct, testItems.length),
       'forgetting.heldOutRcExactMatch': wilson(after.rcCorrect, after.rcTotal),
       ...(f1 ? { 'quality.tokenF1': { low: f1.low, high: f1.high, method: 'Student t, 95%, over questions' } } : {}),
+      ...latency.intervals,
     };
     const allTest = testItems.length === data.test.length;
     const inputs = {
@@ -267,9 +285,10 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       approach: { name: approach.name, label: spec.label, config: spec.approachConfig },
       training,
       ...outcome.extra?.inputs,
+      ...latency.inputs,
     };
     const samples = testItems.slice(0, 5).map((q, i) => ({ question: q.question, gold: q.answer, predicted: answers.predictions[i]!, correct: correctFlags[i]! }));
-    metrics['memory.rssPeakBytes'] = process.resourceUsage().maxRSS * 1024;
+    metrics['memory.rssPeakBytes'] = rssPeakBytes;
     const finishedAtMs = Date.now();
     metrics['cell.wallSec'] = (finishedAtMs - startedAtMs) / 1000;
     // Every metric in every result: null, with the reason, where this approach does not measure it.

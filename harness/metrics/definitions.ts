@@ -218,7 +218,7 @@ export const METRICS = {
   'latency.requestP95Ms': { label: 'Request latency p95', unit: 'ms', higherIsBetter: false, description: '95th percentile of the request time (as latency.requestP50Ms).' },
   'latency.requestP99Ms': { label: 'Request latency p99', unit: 'ms', higherIsBetter: false, description: '99th percentile of the request time (as latency.requestP50Ms).' },
   'latency.requestMeanMs': { label: 'Request latency mean', unit: 'ms', higherIsBetter: false, description: 'Mean request time (as latency.requestP50Ms); tinybench\'s margin of error in latency.requestMoeMs.' },
-  'latency.requestMoeMs': { label: 'Request latency margin', unit: 'ms', higherIsBetter: null, description: 'Half-width of the 95% interval of the mean request time (tinybench moe).' },
+  'latency.requestMoeMs': { label: 'Request latency margin', unit: 'ms', higherIsBetter: null, description: 'Half-width of the 95% interval of the mean request time (Student t over requests, tinybench\'s moe).' },
   'latency.prefillP50Ms': { label: 'Prefill latency p50', unit: 'ms', higherIsBetter: false, description: 'Median time of the prefill of the fixed prompt (the first new token\'s logits), served model in onnxruntime-node.' },
   'latency.prefillP95Ms': { label: 'Prefill latency p95', unit: 'ms', higherIsBetter: false, description: '95th percentile of the prefill time.' },
   'latency.prefillP99Ms': { label: 'Prefill latency p99', unit: 'ms', higherIsBetter: false, description: '99th percentile of the prefill time.' },
@@ -226,7 +226,7 @@ export const METRICS = {
   'latency.tokenP95Ms': { label: 'Per-token latency p95', unit: 'ms', higherIsBetter: false, description: '95th percentile of the decode-step time.' },
   'latency.tokenP99Ms': { label: 'Per-token latency p99', unit: 'ms', higherIsBetter: false, description: '99th percentile of the decode-step time.' },
   'latency.tokenMeanMs': { label: 'Per-token latency mean', unit: 'ms', higherIsBetter: false, description: 'Mean decode-step time; margin of error in latency.tokenMoeMs.' },
-  'latency.tokenMoeMs': { label: 'Per-token latency margin', unit: 'ms', higherIsBetter: null, description: 'Half-width of the 95% interval of the mean decode-step time (tinybench moe).' },
+  'latency.tokenMoeMs': { label: 'Per-token latency margin', unit: 'ms', higherIsBetter: null, description: 'Half-width of the 95% interval of the mean decode-step time (Student t over decode steps, tinybench\'s moe).' },
   'latency.tokenRatioToBase': {
     label: 'Per-token latency / base', unit: '', higherIsBetter: false,
     description: 'Median decode-step time of the served model over the base model\'s, both exported to ONNX and timed interleaved in the same process; 1.0 = no added latency.',
@@ -240,6 +240,22 @@ export const METRICS = {
   'latency.unmergedTokenRatioToBaseHigh': { label: 'Unmerged per-token / base, 95% high', unit: '', higherIsBetter: null, description: 'Upper end of the 95% bootstrap interval of latency.unmergedTokenRatioToBase.' },
   'latency.tfjsTokenP50Ms': { label: 'tfjs per-token latency p50', unit: 'ms', higherIsBetter: false, description: 'Median decode-step time of the model as trained (adapter unmerged) in the training framework (tfjs, the run\'s backend), same prompt and cache.' },
   'latency.tfjsRequestP50Ms': { label: 'tfjs request latency p50', unit: 'ms', higherIsBetter: false, description: 'Median request time of the model as trained (adapter unmerged) in tfjs, same prompt and new tokens.' },
+  'latency.requestRatioToBase': {
+    label: 'Request latency / base', unit: '', higherIsBetter: false,
+    description: 'Median request time of the served model over the base model\'s, both in onnxruntime-node, timed interleaved in the same process; 1.0 = no added latency.',
+  },
+  'latency.requestRatioToBaseLow': { label: 'Request latency / base, 95% low', unit: '', higherIsBetter: null, description: 'Lower end of the 95% bootstrap interval of latency.requestRatioToBase.' },
+  'latency.requestRatioToBaseHigh': { label: 'Request latency / base, 95% high', unit: '', higherIsBetter: null, description: 'Upper end of the 95% bootstrap interval of latency.requestRatioToBase.' },
+  'latency.baseTokenP50Ms': { label: 'Base per-token latency p50 (same cell)', unit: 'ms', higherIsBetter: false, description: 'Median decode-step time of the base model\'s ONNX export, timed in this cell interleaved with the served model: the denominator of the ratios.' },
+  'latency.baseRequestP50Ms': { label: 'Base request latency p50 (same cell)', unit: 'ms', higherIsBetter: false, description: 'Median request time of the base model\'s ONNX export, timed in this cell interleaved with the served model.' },
+  'export.logitsMaxAbsDiff': {
+    label: 'ONNX vs tfjs logits, max diff', unit: '', higherIsBetter: false,
+    description: 'Max |logits(ONNX) - logits(tfjs)| of the served model over the latency prompt\'s prefill and every decode step (the exported model is the model when <= 1e-4 and greedy tokens agree).',
+  },
+  'export.unmergedLogitsMaxAbsDiff': {
+    label: 'Unmerged ONNX vs tfjs logits, max diff', unit: '', higherIsBetter: false,
+    description: 'Max |logits(ONNX, adapter branch in the graph) - logits(tfjs model as trained)| over the same prefill and decode steps.',
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricId = keyof typeof METRICS;

@@ -1,0 +1,209 @@
+// `bench export <run> <approach> --out model.onnx`: a cell's served model as an ONNX file to take away.
+//
+// Run folders keep results, not weights (a full checkpoint is 4.35 MB per cell of the default model,
+// 50+ MB for `bench all`). The model is re-created instead: the cell's approach is run again with
+// the cell's recorded config, seed, checkpoint and backend, which gives the same weights (training is
+// deterministic for a seed on a backend), and the sha256 of the served weights that the cell recorded
+// proves it. The file is checked against the tfjs model (logits and greedy tokens) before it is
+// written, to a temporary name renamed into place: a failure leaves nothing behind.
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { getApproach } from '../../adapters/registry.js';
+import type { ApproachOutcome } from '../../adapters/types.js';
+import { getSuite } from '../../suites/registry.js';
+import { initBackend } from '../engine/backend.js';
+import type { ModelConfig } from '../engine/config.js';
+import { loadCheckpoint, type LoadedCheckpoint } from '../engine/checkpoint.js';
+import { UsageError } from '../errors.js';
+import type { CellResult, CompletedCell, RunManifest } from '../results.js';
+import { cellResultPath, manifestPath } from '../run-files.js';
+import { LOGITS_TOLERANCE, compareWithTfjs, type Equivalence } from './equivalence.js';
+import { gptToOnnx, ONNX_OPSET, type GptGraphSource } from './gpt-onnx.js';
+import { LATENCY_SETTINGS, requestProblems } from './latency.js';
+import { latencyPrompt, producerVersion, weightsSha256 } from './serving-latency.js';
+import { ORT_THREADING, OnnxDecoder } from './session.js';
+
+export const EXPORT_FORMS = ['merged', 'unmerged'] as const;
+export type ExportForm = (typeof EXPORT_FORMS)[number];
+
+export interface ExportRequest {
+  readonly run: string;
+  /** The approach's row label in the run (its name, without a sweep). */
+  readonly approach: string;
+  readonly out: string;
+  /** Which seed's cell; default the run's first. */
+  readonly seed?: number;
+  readonly form: ExportForm;
+  /** The check against tfjs: prompt length and new tokens. */
+  readonly promptTokens: number;
+  readonly newTokens: number;
+  readonly log: (line: string) => void;
+}
+
+export interface ExportResult {
+  readonly file: string;
+  readonly bytes: number;
+  readonly cellId: string;
+  readonly equivalence: Equivalence;
+  readonly servedWeightsSha256: string;
+  /** Whether the re-created weights were checked against the run's record (false: the run predates the record). */
+  readonly verified: boolean;
+}
+
+interface CellRecord {
+  readonly cell: CompletedCell;
+  readonly checkpointDir: string;
+  readonly checkpointHash: string;
+  readonly config: ModelConfig;
+  readonly servedSha256: string | null;
+}
+
+/** Finds the cell and checks everything that needs no model: a bad request stops here, before any work. */
+function findCell(req: ExportRequest): CellRecord & { runId: string } {
+  const runDir = resolve(req.run);
+  if (!existsSync(manifestPath(runDir))) {
+    throw new UsageError(`bench export: ${runDir} holds no run (no manifest.json). Fix: give a run folder written by \`bench run\`, e.g. results/<run id>`);
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath(runDir), 'utf8')) as RunManifest;
+  const labels = [...new Set(manifest.cells.map((c) => c.label))];
+  const rows = manifest.cells.filter((c) => c.label === req.approach);
+  if (rows.length === 0) {
+    throw new UsageError(`bench export: run ${runDir} has no approach "${req.approach}"; its approaches are ${labels.join(', ')}. Fix: e.g. bench export ${req.run} ${labels[0] ?? 'base'} --out model.onnx`);
+  }
+  const spec = req.seed === undefined ? rows[0]! : rows.find((c) => c.seed === req.seed);
+  if (!spec) throw new UsageError(`bench export: run ${runDir} has no ${req.approach} cell for seed ${req.seed}; its seeds are ${rows.map((c) => c.seed).join(', ')}. Fix: --seed ${rows[0]!.seed}`);
+  const path = cellResultPath(runDir, spec.id);
+  if (!existsSync(path)) throw new UsageError(`bench export: cell ${spec.id} of run ${runDir} has no result (the run did not reach it). Fix: finish the run with \`bench run ... --resume --out ${req.run}\``);
+  const result = JSON.parse(readFileSync(path, 'utf8')) as CellResult;
+  if (result.status !== 'completed') throw new UsageError(`bench export: cell ${spec.id} failed (${result.error.message.split('\n')[0]}); there is no served model to export. Fix: see ${path.replace(/\.json$/, '.log')}`);
+  const checkpoint = result.inputs['checkpoint'] as { dir: string; contentHash: string; config: ModelConfig } | undefined;
+  if (!checkpoint) throw new UsageError(`bench export: cell ${spec.id} does not record its checkpoint (inputs.checkpoint); it cannot be re-created`);
+  const latency = result.inputs['latency'] as { servedWeightsSha256?: string } | undefined;
+  return { cell: result, runId: manifest.runId, checkpointDir: checkpoint.dir, checkpointHash: checkpoint.contentHash, config: checkpoint.config, servedSha256: latency?.servedWeightsSha256 ?? null };
+}
+
+function checkOut(out: string): string {
+  const file = resolve(out);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`bench export: --out ${out} is a folder. Fix: give a file path, e.g. --out ${out.replace(/\/$/, '')}/model.onnx`);
+  if (!existsSync(dirname(file))) throw new UsageError(`bench export: --out ${out}: the folder ${dirname(file)} does not exist. Fix: create it first, or write elsewhere`);
+  return file;
+}
+
+/** The served model's graph source in the asked form, or a UsageError saying why there is none. */
+function graphSource(outcome: ApproachOutcome, form: ExportForm, weights: ReadonlyMap<string, Float32Array>, label: string): GptGraphSource {
+  const config = outcome.model.config;
+  if (form === 'merged') return { config, weights };
+  const unmerged = outcome.serving?.unmerged;
+  if (!unmerged) throw new UsageError(`bench export: ${label} has no adapter, so no unmerged form. Fix: leave out --form unmerged (its model is exported as served)`);
+  if ('unavailable' in unmerged) throw new UsageError(`bench export: ${label}: ${unmerged.unavailable}. Fix: export the merged form (--form merged)`);
+  return { config, weights: unmerged.weights, adapter: unmerged.adapter };
+}
+
+export async function exportFromRun(req: ExportRequest): Promise<ExportResult> {
+  const found = findCell(req);
+  const file = checkOut(req.out);
+  const problems = requestProblems(req.promptTokens, req.newTokens, found.config, { prompt: '--prompt-tokens', newTokens: '--new-tokens' });
+  if (problems.length) throw new UsageError(`bench export: ${problems.join('; ')}`);
+  const spec = found.cell.cell;
+  // The cell recorded whether it had an unmerged form: say so now rather than after re-training.
+  const unmergedNote = found.cell.notes['export.unmergedLogitsMaxAbsDiff'];
+  if (req.form === 'unmerged' && found.cell.metrics['export.unmergedLogitsMaxAbsDiff'] == null && unmergedNote && !unmergedNote.startsWith('latency not measured')) {
+    throw new UsageError(`bench export: ${spec.label} has no unmerged form: ${unmergedNote}. Fix: export the merged form (leave out --form unmerged)`);
+  }
+  const approach = await getApproach(spec.approach);
+
+  const backendName = found.cell.backend?.name;
+  const backend = await initBackend(backendName);
+  let base: LoadedCheckpoint | null = null;
+  let outcome: ApproachOutcome | null = null;
+  let decoder: OnnxDecoder | null = null;
+  let trained: { model: ApproachOutcome['model']; dispose(): void } | null = null;
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    base = loadCheckpoint(found.checkpointDir);
+    if (base.header.contentHash !== found.checkpointHash) {
+      throw new UsageError(`bench export: the checkpoint at ${found.checkpointDir} (content hash ${base.header.contentHash.slice(0, 12)}) is not the one cell ${spec.id} ran with (${found.checkpointHash.slice(0, 12)}). Fix: restore that checkpoint at that path`);
+    }
+    const suite = await getSuite(spec.suite);
+    const data = suite.buildData(spec.seed);
+    req.log(`re-creating ${spec.label} (seed ${spec.seed}) as cell ${spec.id} made it: ${approach.name} on ${backend.name}, checkpoint ${base.header.contentHash.slice(0, 12)}`);
+    const lastTenth = new Map<string, number>();
+    outcome = await approach.run({
+      suite, data, seed: spec.seed, config: spec.approachConfig, base, backend, log: req.log,
+      progress: (phase, done, total) => {
+        const tenth = total > 0 ? Math.floor((10 * done) / total) : 10;
+        if (tenth !== lastTenth.get(phase)) {
+          lastTenth.set(phase, tenth);
+          req.log(`${phase}: ${done}/${total}`);
+        }
+      },
+    });
+    const weights = await outcome.model.weights();
+    const sha = weightsSha256(weights, outcome.model.specs);
+    if (found.servedSha256 && sha !== found.servedSha256) {
+      throw new Error(`the re-created ${spec.label} model differs from the one the run served (weights sha256 ${sha.slice(0, 16)} vs ${found.servedSha256.slice(0, 16)}): training did not reproduce here (backend ${backend.name}; the run used ${backendName ?? 'unknown'}). Nothing written`);
+    }
+    req.log(found.servedSha256 ? `the re-created model is the run's served model (weights sha256 ${sha.slice(0, 16)})` : 'the run records no hash of its served weights (made before latency was measured): the re-created model cannot be checked against it');
+    const source = graphSource(outcome, req.form, weights, spec.label);
+    const bytes = gptToOnnx(source, {
+      producerVersion: producerVersion(),
+      docString: `adaptbench: ${spec.label} (${req.form}) of cell ${spec.id}, run ${found.runId}. Inputs input_ids, position_ids, attention_mask, past_key_values.N.key/value; outputs logits, present.N.key/value.`,
+      metadata: {
+        run: found.runId, cell: spec.id, suite: spec.suite, approach: spec.label, seed: String(spec.seed), form: req.form,
+        base_checkpoint_sha256: found.checkpointHash, served_weights_sha256: sha,
+        // The tokenizer travels with the model, so the file is usable on its own.
+        tokenizer: JSON.stringify(base.tokenizer.toJSON()),
+      },
+    });
+    decoder = await OnnxDecoder.load(bytes, source.config);
+    if (req.form === 'unmerged') trained = await outcome.serving!.asTrained();
+    const prompt = latencyPrompt(base.tokenizer, data.documents.map((d) => d.text), req.promptTokens);
+    const eq = await compareWithTfjs(decoder, trained?.model ?? outcome.model, [prompt], req.newTokens);
+    if (!(eq.maxAbsDiff <= LOGITS_TOLERANCE) || !eq.tokensEqual) {
+      throw new Error(`the ONNX model does not match the tfjs model: max |logits diff| ${eq.maxAbsDiff.toExponential(2)} (tolerance ${LOGITS_TOLERANCE}), greedy tokens ${eq.tokensEqual ? 'equal' : 'differ'}. Nothing written`);
+    }
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, file);
+    return { file, bytes: bytes.length, cellId: spec.id, equivalence: eq, servedWeightsSha256: sha, verified: found.servedSha256 !== null };
+  } finally {
+    rmSync(tmp, { force: true });
+    await decoder?.release();
+    trained?.dispose();
+    outcome?.dispose?.();
+    base?.model.dispose();
+  }
+}
+
+/** Integers, negative ones included, so that a bad count gets the clear message of requestProblems. */
+function anyInteger(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${flag} must be an integer (got "${value}")`);
+    return n;
+  };
+}
+
+export function registerExportCommand(program: Command, setExit: (code: number) => void): void {
+  program.command('export').description('write a cell\'s served model as ONNX (re-created from the run: same approach, config, seed and backend), checked against tfjs first')
+    .argument('<run>', 'run folder, e.g. results/20250101-120000')
+    .argument('<approach>', 'approach row of the run, e.g. lora')
+    .requiredOption('--out <file>', 'the .onnx file to write')
+    .option('--seed <n>', 'the seed whose cell to export (default: the run\'s first)', anyInteger('--seed'))
+    .addOption(new Option('--form <form>', 'merged: as served; unmerged: the adapter branch x·A·B kept in the graph').choices([...EXPORT_FORMS]).default('merged'))
+    .option('--prompt-tokens <n>', 'prompt length of the check against tfjs', anyInteger('--prompt-tokens'), LATENCY_SETTINGS.promptTokens)
+    .option('--new-tokens <n>', 'new tokens of the check against tfjs', anyInteger('--new-tokens'), LATENCY_SETTINGS.newTokens)
+    .action(async (run: string, approach: string, flags: { out: string; seed?: number; form: ExportForm; promptTokens: number; newTokens: number }) => {
+      const r = await exportFromRun({
+        run, approach, out: flags.out, form: flags.form, promptTokens: flags.promptTokens, newTokens: flags.newTokens, log: (line) => console.log(line),
+        ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+      });
+      console.log([
+        `onnx: ${r.file} (${r.bytes} bytes, opset ${ONNX_OPSET}), ${flags.form} form of cell ${r.cellId}`,
+        `checked against tfjs on a ${flags.promptTokens}-token prompt and ${flags.newTokens} new tokens: max |logits diff| ${r.equivalence.maxAbsDiff.toExponential(2)} (<= ${LOGITS_TOLERANCE}), greedy tokens equal`,
+        `inputs: input_ids, position_ids, attention_mask [batch, past + sequence], past_key_values.N.key/value [batch, heads, past, head_dim] (past 0 for the prefill); outputs: logits, present.N.key/value`,
+        `the tokenizer is in the model's metadata (key "tokenizer"); latency in results was measured with onnxruntime-node, intraOpNumThreads ${ORT_THREADING.intraOpNumThreads}, interOpNumThreads ${ORT_THREADING.interOpNumThreads}, ${ORT_THREADING.executionMode}`,
+      ].join('\n'));
+      setExit(0);
+    });
+}
