@@ -14,6 +14,7 @@ import { seedRange } from './plan.js';
 import { manifestPath } from './run-files.js';
 import { runBench } from './runner.js';
 import { registerRetrievalCommand } from './retrieval-bench.js';
+import { parseBytes, registerCompareCommand } from '../reports/commands.js';
 import { exportTrec } from './retrieval/trec.js';
 import { runIdOf } from './manifest.js';
 import { ENGINE_PATHS, formatPerf, formatPerfPaths, REFERENCE_SHAPE, runPerf, runPerfPaths, type EnginePath, type PerfApproach } from './perf.js';
@@ -193,12 +194,12 @@ async function perfCommand(flags: PerfFlags): Promise<void> {
   }
 }
 
-async function reportCommand(run: string): Promise<void> {
+async function reportCommand(run: string, flags: { memoryBudget?: number }): Promise<void> {
   const dir = resolve(run);
   if (!existsSync(manifestPath(dir))) {
     throw new UsageError(`run folder ${dir} holds no run (no manifest.json). Fix: give a run folder, e.g. results/<run id>`);
   }
-  const { files } = await writeReports(dir);
+  const { files } = await writeReports(dir, { memoryBudgetBytes: flags.memoryBudget ?? null });
   for (const f of files) console.log(`report: ${f}`);
 }
 
@@ -276,9 +277,12 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
     .addOption(new Option('--backend <name>', 'engine backend').choices([...BACKENDS]))
     .action(perfCommand);
 
-  program.command('report').description('rebuild the CSV and HTML reports of a run from its JSON')
+  program.command('report').description('rebuild the CSV, HTML and PNG reports of a run from its JSON')
     .argument('<run>', 'run folder, e.g. results/20250101-120000')
+    .option('--memory-budget <size>', 'recommend only rows whose peak memory fits, e.g. 512MiB', parseBytes('--memory-budget'))
     .action(reportCommand);
+
+  registerCompareCommand(program, setExit);
 
   return program;
 }

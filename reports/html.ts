@@ -1,18 +1,35 @@
-// report.html: one self-contained file (inline CSS, no network, readable from file://). The page is
-// a header plus a list of sections; a later section (charts) is one more entry in REPORT_SECTIONS.
-// Every string from a dataset, a result or the manifest goes through escapeHtml.
+// report.html: one self-contained file (inline CSS and scripts, no network, readable from file://).
+// The page is a header plus a list of sections: the verdict first (recommendation and claims
+// ledger), then the summary table and the charts, then the details. Every string from a dataset, a
+// result or the manifest goes through escapeHtml.
 import { METRIC_IDS, METRICS } from '../harness/metrics/definitions.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
 import type { BackendInfo } from '../harness/engine/backend.js';
-import type { Interval } from '../harness/results.js';
+import { chartRuntimeScripts, chartSection, drawnChartsOf } from './chart-sections.js';
+import type { ChartView } from './charts.js';
 import { plainDecimal } from './csv.js';
+import { escapeHtml, formatInterval, formatMetric } from './format.js';
+import type { ClaimResult } from './ledger.js';
 import type { LoadedRun } from './load.js';
+import type { Recommendation } from './recommend.js';
 import { bestOf } from './summary.js';
 import type { BestResult, GroupSummary, MetricSummary } from './summary.js';
+import { ledgerSection, verdictSection } from './verdict.js';
 
+export { escapeHtml } from './format.js';
+
+/** Everything a page is rendered from: the run, its summaries, and the views derived from them once. */
 export interface ReportContext {
   readonly run: LoadedRun;
   readonly groups: readonly GroupSummary[];
+  /** Chart views of every suite (charts.ts), the same the PNG files draw. */
+  readonly charts: readonly ChartView[];
+  /** The claims ledger (ledger.ts). */
+  readonly ledger: readonly ClaimResult[];
+  /** One recommendation per suite (recommend.ts). */
+  readonly recommendations: readonly Recommendation[];
+  /** Each suite's use case, from its definition, where this adaptbench knows the suite. */
+  readonly useCases: Readonly<Record<string, string>>;
 }
 
 export interface ReportSection {
@@ -23,64 +40,12 @@ export interface ReportSection {
   /** The section's body as HTML (all text escaped), or null to leave the section out. */
   render(ctx: ReportContext): string | null;
   /**
-   * Inline scripts the section needs (chart.js and its data, later). Any script makes the page's
-   * Content-Security-Policy allow inline scripts; without one, none may run.
+   * Inline scripts the section needs. Any script makes the page's Content-Security-Policy allow
+   * inline scripts; without one, none may run.
    */
   scripts?(ctx: ReportContext): readonly string[];
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Text safe in HTML content and in quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
-}
-
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
-
-function grouped(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
-
-/** `digits` significant digits without trailing zeros; integers with thousands separators from 1000 up. */
-export function formatNumber(value: number, digits = 4): string {
-  if (value === 0) return '0';
-  if (Math.abs(value) >= 1000) return grouped(value);
-  const text = value.toPrecision(digits);
-  return text.includes('e') || !text.includes('.') ? text : text.replace(/\.?0+$/, '');
-}
-
-/** Bytes in binary units with 4 significant digits: 1536 -> '1.5 KiB'. */
-export function formatBytes(bytes: number): string {
-  let scaled = Math.abs(bytes);
-  let i = 0;
-  while (scaled >= 1024 && i < BYTE_UNITS.length - 1) {
-    scaled /= 1024;
-    i += 1;
-  }
-  return `${bytes < 0 ? '-' : ''}${formatNumber(scaled, 4)} ${BYTE_UNITS[i]}`;
-}
-
-/** A metric value for a table cell; the unit is in the column header except where bytes are scaled. */
-export function formatMetric(id: MetricId, value: number): { readonly text: string; readonly title: string } {
-  const unit: string = METRICS[id].unit;
-  const raw = `${plainDecimal(value)}${unit ? ` ${unit}` : ''}`;
-  switch (unit) {
-    case 'bytes': return { text: formatBytes(value), title: `${grouped(value)} bytes` };
-    case 'count': return { text: Number.isInteger(value) ? grouped(value) : formatNumber(value), title: raw };
-    case '': return { text: formatNumber(value, 3), title: raw };
-    case '%': return { text: `${formatNumber(value, 3)}%`, title: raw };
-    default: return { text: formatNumber(value, 4), title: raw };
-  }
-}
-
-function formatInterval(id: MetricId, mean: number, iv: Interval): string {
-  const up = iv.high - mean;
-  const down = mean - iv.low;
-  const symmetric = Math.abs(up - down) <= 1e-9 * Math.max(1, Math.abs(mean));
-  return symmetric
-    ? `± ${formatMetric(id, up).text}`
-    : `[${formatMetric(id, iv.low).text}, ${formatMetric(id, iv.high).text}]`;
+  /** Charts the section's body holds canvases for: the page adds chart.js and draws them. */
+  charts?(ctx: ReportContext): readonly ChartView[];
 }
 
 function suitesOf(ctx: ReportContext): string[] {
@@ -143,7 +108,20 @@ function suiteTable(suite: string, groups: readonly GroupSummary[]): string {
     return `<tr><th scope="row">${escapeHtml(g.label)}${name}</th><td class="num" title="seeds: ${escapeHtml(g.seeds.join(', '))}">${seeds}</td>${cells}</tr>`;
   }).join('\n');
   return `${heading}<div class="scroll"><table class="summary"><thead><tr><th>Approach</th><th>Seeds</th>${head}</tr></thead>`
-    + `<tbody>\n${rows}\n</tbody></table></div>`;
+    + `<tbody>\n${rows}\n</tbody></table></div>${notMeasuredList(groups)}`;
+}
+
+/** The metrics no row of a suite measured, with the cells' reasons: the table drops their columns, the page says so. */
+function notMeasuredList(groups: readonly GroupSummary[]): string {
+  if (!groups.some((g) => g.completed.length > 0)) return '';
+  const absent = METRIC_IDS.filter((id) => groups.every((g) => g.metrics[id] === undefined));
+  if (absent.length === 0) return '';
+  const items = absent.map((id) => {
+    const notes = [...new Set(groups.flatMap((g) => (g.notes[id] ?? []).map((n) => `${g.label}: ${n}`)))];
+    return `<li><b>${escapeHtml(METRICS[id].label)}</b> <code>${escapeHtml(id)}</code>: `
+      + `${escapeHtml(notes.length ? notes.join('; ') : 'no cell reports it (measured by a newer adaptbench, or not by these approaches)')}</li>`;
+  }).join('');
+  return `<details class="absent"><summary>${absent.length} metric(s) not measured on this run, and why</summary><ul>${items}</ul></details>`;
 }
 
 const summarySection: ReportSection = {
@@ -300,7 +278,7 @@ function indexText(spec: Record<string, unknown> | undefined): string {
 
 const retrievalSection: ReportSection = {
   id: 'retrieval',
-  title: 'Retrieval',
+  title: 'Retrieval set-up',
   render(ctx) {
     const rows: string[] = [];
     for (const g of ctx.groups) {
@@ -328,12 +306,16 @@ const retrievalSection: ReportSection = {
   },
 };
 
-/** The report's sections, in page order. Charts go here as further entries. */
+/** The report's sections, in page order: verdict, numbers, charts, the ledger in full, then details. */
 export const REPORT_SECTIONS: readonly ReportSection[] = [
-  summarySection, retrievalSection, failuresSection, missingSection, samplesSection, manifestSection, definitionsSection,
+  verdictSection, summarySection,
+  chartSection('memory-breakdown'), chartSection('quality-memory'), chartSection('train-throughput'), chartSection('latency'),
+  chartSection('retrieval'), retrievalSection, chartSection('learning-forgetting'), chartSection('rank-sweep'),
+  ledgerSection, failuresSection, missingSection, samplesSection, manifestSection, definitionsSection,
 ];
 
-const CSS = `
+/** The page's style sheet; compare.html uses it too. */
+export const REPORT_CSS = `
 :root { color-scheme: light; --line: #d0d7de; --muted: #57606a; --best: #dafbe1; --warn: #9a6700; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5rem; color: #1f2328; }
 h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { margin-top: 2rem; border-bottom: 1px solid var(--line); }
@@ -348,6 +330,13 @@ td.na { color: var(--muted); text-align: center; } .failed, .bad { color: #cf222
 pre { white-space: pre-wrap; word-break: break-word; margin: 0; } .text { white-space: pre-wrap; max-height: 12em; overflow: auto; max-width: 60ch; }
 .samples td { max-width: 30ch; word-break: break-word; } .kv th { text-align: left; background: #f6f8fa; white-space: nowrap; }
 dt { font-weight: 600; margin-top: .5rem; } dd { margin-left: 1.5rem; } code { font-size: .9em; }
+.verdict-box { border: 1px solid var(--line); border-radius: 6px; padding: .25rem 1rem; margin: .5rem 0 1rem; background: #f6f8fa; }
+.rec { font-size: 1.1em; } .v { display: inline-block; min-width: 7.5em; padding: 0 .4em; border-radius: 3px; font-size: .85em; font-weight: 600; text-align: center; }
+.v-held { background: #dafbe1; color: #116329; } .v-not-held { background: #ffebe9; color: #a40e26; }
+.v-not-separable { background: #fff8c5; color: #7d4e00; } .v-not-measured { background: #eaeef2; color: #57606a; }
+.claims li { margin: .25rem 0; } .ledger td { max-width: 48ch; } .ledger .rule { color: var(--muted); font-size: .85em; }
+figure.chart { margin: .5rem 0 1.5rem; max-width: 980px; } .chart-box { position: relative; height: 380px; }
+figcaption { color: var(--muted); font-size: .85em; margin-top: .25rem; } .not-measured { color: var(--muted); font-style: italic; }
 @media print { .scroll { overflow: visible; } details { display: block; } }
 `;
 
@@ -363,7 +352,8 @@ export function renderReport(ctx: ReportContext, sections: readonly ReportSectio
   const rendered = sections
     .map((s) => ({ s, body: s.render(ctx) }))
     .filter((r): r is { s: ReportSection; body: string } => r.body !== null);
-  const scripts = rendered.flatMap((r) => r.s.scripts?.(ctx) ?? []);
+  const charts = rendered.flatMap((r) => drawnChartsOf(r.s.charts?.(ctx) ?? []));
+  const scripts = [...rendered.flatMap((r) => r.s.scripts?.(ctx) ?? []), ...(charts.length ? chartRuntimeScripts(charts) : [])];
   // No source may be fetched: the page must read the same offline, and dataset text can never load anything.
   const csp = `default-src 'none'; style-src 'unsafe-inline'; img-src data:${scripts.length ? "; script-src 'unsafe-inline'" : ''}`;
   const title = `adaptbench report ${m.runId}: ${suites.join(', ')}`;
@@ -376,7 +366,7 @@ export function renderReport(ctx: ReportContext, sections: readonly ReportSectio
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 <header>

@@ -1,11 +1,24 @@
-// Rebuilds a run's reports from its JSON (`bench report <run>`): results.csv, summary.csv and
-// report.html in the run folder. Everything is rendered before anything is written, and each file
-// is replaced atomically, so a failure never leaves a half-written or mismatched report.
-import { rename, rm, writeFile } from 'node:fs/promises';
+// Rebuilds a run's reports from its JSON (`bench report <run>`): results.csv, summary.csv,
+// report.html and charts/<suite>-<view>.png in the run folder; and writes a comparison of two runs
+// (`bench compare`). Everything is rendered before anything is written, and each file is replaced
+// atomically, so a failure never leaves a half-written or mismatched report.
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { getSuite, suiteNames } from '../suites/registry.js';
+import { drawnChartsOf } from './chart-sections.js';
+import { buildCharts } from './charts.js';
+import { compareRuns } from './compare.js';
+import type { CompareOptions, Comparison } from './compare.js';
+import { comparisonHtml, comparisonMarkdown } from './compare-report.js';
 import { resultsCsv, summaryCsv } from './csv.js';
 import { renderReport } from './html.js';
+import type { ReportContext } from './html.js';
+import { evaluateLedger } from './ledger.js';
 import { loadRun } from './load.js';
+import type { LoadedRun } from './load.js';
+import { renderChartPngs } from './png.js';
+import { recommendAll } from './recommend.js';
+import type { RecommendOptions } from './recommend.js';
 import { summarizeRun } from './summary.js';
 
 export { loadRun } from './load.js';
@@ -13,14 +26,27 @@ export type { LoadedRun } from './load.js';
 export { bestOf, summarizeRun, summarizeValues } from './summary.js';
 export type { BestResult, GroupSummary, MetricSummary, Separation } from './summary.js';
 export { metricHeader, plainDecimal, resultsCsv, summaryCsv } from './csv.js';
-export { escapeHtml, formatBytes, formatMetric, formatNumber, REPORT_SECTIONS, renderReport } from './html.js';
+export { escapeHtml, formatBytes, formatMetric, formatNumber } from './format.js';
+export { REPORT_SECTIONS, renderReport } from './html.js';
 export type { ReportContext, ReportSection } from './html.js';
+export { buildCharts, CHART_KINDS, paretoFront, rankSweeps } from './charts.js';
+export type { ChartKind, ChartView } from './charts.js';
+export { CLAIMS, evaluateLedger, verdictCounts } from './ledger.js';
+export type { ClaimId, ClaimResult, Verdict } from './ledger.js';
+export { recommend, recommendAll } from './recommend.js';
+export type { Recommendation, RecommendOptions } from './recommend.js';
+export { compareRuns, DEFAULT_THRESHOLD } from './compare.js';
+export type { CompareOptions, Comparison, MetricComparison, MetricStatus } from './compare.js';
+export { comparisonHtml, comparisonMarkdown } from './compare-report.js';
+
+/** Folder of a run's PNG charts, inside the run folder. */
+export const CHARTS_DIR = 'charts';
 
 /** Writes `content` to `file` via `file.tmp-<pid>` and a rename, so readers see the old or the new file. */
-async function writeAtomic(file: string, content: string): Promise<void> {
+async function writeAtomic(file: string, content: string | Buffer): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    await writeFile(tmp, content, 'utf8');
+    await writeFile(tmp, content);
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
@@ -28,15 +54,41 @@ async function writeAtomic(file: string, content: string): Promise<void> {
   }
 }
 
-/** Loads the run in `runDir` and (re)writes its reports there; returns the paths written. */
-export async function writeReports(runDir: string): Promise<{ files: string[] }> {
-  const run = await loadRun(runDir);
+/** Each suite's use case from its definition; suites this adaptbench does not know are left out. */
+async function useCasesOf(suites: readonly string[]): Promise<Record<string, string>> {
+  const known = new Set(suiteNames());
+  const out: Record<string, string> = {};
+  for (const name of suites) if (known.has(name)) out[name] = (await getSuite(name)).useCase;
+  return out;
+}
+
+/** The summaries of a loaded run and every view derived from them, computed once for the page and the PNGs. */
+export function buildReportContext(run: LoadedRun, options: RecommendOptions & { useCases?: Readonly<Record<string, string>> } = {}): ReportContext {
   const groups = summarizeRun(run.cells, run.manifest);
-  const outputs: Array<readonly [string, string]> = [
+  const suites = [...run.manifest.suites];
+  for (const g of groups) if (!suites.includes(g.suite)) suites.push(g.suite);
+  return {
+    run,
+    groups,
+    charts: buildCharts(suites, groups),
+    ledger: evaluateLedger(suites, groups),
+    recommendations: recommendAll(suites, groups, options),
+    useCases: options.useCases ?? {},
+  };
+}
+
+/** Loads the run in `runDir` and (re)writes its reports there; returns the paths written. */
+export async function writeReports(runDir: string, options: RecommendOptions = {}): Promise<{ files: string[] }> {
+  const run = await loadRun(runDir);
+  const ctx = buildReportContext(run, { ...options, useCases: await useCasesOf(run.manifest.suites) });
+  const pngs = await renderChartPngs(drawnChartsOf(ctx.charts));
+  const outputs: Array<readonly [string, string | Buffer]> = [
     ['results.csv', resultsCsv(run.cells)],
-    ['summary.csv', summaryCsv(groups)],
-    ['report.html', renderReport({ run, groups })],
+    ['summary.csv', summaryCsv(ctx.groups)],
+    ['report.html', renderReport(ctx)],
+    ...pngs.map((p) => [join(CHARTS_DIR, p.name), p.png] as const),
   ];
+  if (pngs.length) await mkdir(join(runDir, CHARTS_DIR), { recursive: true });
   const files: string[] = [];
   for (const [name, content] of outputs) {
     const file = join(runDir, name);
@@ -44,4 +96,20 @@ export async function writeReports(runDir: string): Promise<{ files: string[] }>
     files.push(file);
   }
   return { files };
+}
+
+/** Compares two run folders and writes compare.md and compare.html into `outDir` (default: the run's folder). */
+export async function writeComparison(baselineDir: string, runDir: string, options: CompareOptions, outDir = runDir):
+  Promise<{ comparison: Comparison; files: string[]; markdown: string }> {
+  const comparison = compareRuns(await loadRun(baselineDir), await loadRun(runDir), options);
+  const markdown = comparisonMarkdown(comparison);
+  const html = comparisonHtml(comparison);
+  await mkdir(outDir, { recursive: true });
+  const files: string[] = [];
+  for (const [name, content] of [['compare.md', markdown], ['compare.html', html]] as const) {
+    const file = join(outDir, name);
+    await writeAtomic(file, content);
+    files.push(file);
+  }
+  return { comparison, files, markdown };
 }

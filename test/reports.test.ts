@@ -161,9 +161,12 @@ function near(actual: string | undefined, expected: number, what: string): void 
 test('writeReports writes the three files atomically, and results.csv reads back with units and values', async () => {
   const { dir } = makeRun();
   const { files } = await writeReports(dir);
-  assert.deepEqual(files, ['results.csv', 'summary.csv', 'report.html'].map((f) => join(dir, f)));
+  assert.deepEqual(files.slice(0, 3), ['results.csv', 'summary.csv', 'report.html'].map((f) => join(dir, f)));
+  // Then one PNG per chart with data: this run has exact match and peak memory (quality vs memory) and throughput.
+  assert.deepEqual(files.slice(3), ['knowledge-qa-quality-memory.png', 'knowledge-qa-train-throughput.png'].map((f) => join(dir, 'charts', f)));
   for (const f of files) assert.ok(existsSync(f), `${f} not written`);
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), [], 'temporary files left behind');
+  assert.deepEqual(readdirSync(join(dir, 'charts')).filter((n) => n.includes('.tmp-')), [], 'temporary files left behind');
 
   const rows = parseCsv(readFileSync(join(dir, 'results.csv'), 'utf8'));
   assert.equal(rows.length, 1 + 6, 'header plus one row per cell');
@@ -222,10 +225,16 @@ test('report.html is self-contained, escapes dataset text, and shows labels, fai
   const html = readFileSync(join(dir, 'report.html'), 'utf8');
   assert.ok(!html.includes('<script>alert'), 'dataset text was not escaped');
   assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'the escaped question is missing');
-  assert.ok(!/<script/i.test(html), 'no scripts before charts are added');
-  assert.ok(!/https?:\/\//i.test(html), 'the report references a network resource');
-  assert.ok(!/<link\b|\bsrc=/i.test(html), 'the report loads an external resource');
-  assert.match(html, /Content-Security-Policy" content="default-src &#39;none&#39;/);
+  // The only scripts are chart.js and the one that draws the charts; outside them nothing names a URL or a source.
+  const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+  assert.equal(scripts.length, 2, 'chart.js and the drawing script');
+  assert.match(scripts[0]!, /Chart\.js v4/);
+  assert.ok(scripts.every((s) => !s.includes('alert(1)')), 'dataset text reached a script');
+  const markup = html.replace(/<script>[\s\S]*?<\/script>/g, '');
+  assert.ok(!/<script/i.test(markup), 'a script element outside the two');
+  assert.ok(!/https?:\/\//i.test(markup), 'the report references a network resource');
+  assert.ok(!/<link\b|\bsrc=/i.test(markup), 'the report loads an external resource');
+  assert.match(html, /Content-Security-Policy" content="default-src &#39;none&#39;; style-src &#39;unsafe-inline&#39;; img-src data:; script-src &#39;unsafe-inline&#39;"/);
   for (const label of ['base', 'lora-r8']) assert.ok(html.includes(`<th scope="row">${label}`), `row ${label} missing`);
   assert.ok(html.includes('training loss became NaN at step 12, &quot;lora-r8&quot; seed 3'), 'failed cell error missing');
   assert.ok(html.includes('&lt;b&gt;below&lt;/b&gt;'), 'error text not escaped');

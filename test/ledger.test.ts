@@ -1,0 +1,207 @@
+// The recommendation and the claims ledger are pure functions of a run's results: crafted cell
+// results (three seeds per row, values chosen so the 95% intervals separate or overlap by hand)
+// go through the real summaries, and the verdicts must follow the numbers when they change.
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import type { MetricId } from '../harness/metrics/definitions.js';
+import { RESULT_SCHEMA_VERSION } from '../harness/results.js';
+import type { CellResult, CompletedCell, RunManifest } from '../harness/results.js';
+import {
+  buildCharts, buildReportContext, evaluateLedger, paretoFront, rankSweeps, recommend, renderReport, summarizeRun,
+} from '../reports/index.js';
+import type { ClaimId, GroupSummary, Verdict } from '../reports/index.js';
+
+const SUITE = 'knowledge-qa';
+const MiB = 1024 ** 2;
+
+/** A metric's value per seed: one number (the same every seed: a zero-width interval) or three. */
+type Values = number | readonly [number, number, number];
+type Row = { label: string; approach: string; config?: Record<string, unknown>; metrics: Partial<Record<MetricId, Values>>; suite?: string };
+
+function cells(rows: readonly Row[]): CellResult[] {
+  const out: CellResult[] = [];
+  for (const r of rows) {
+    for (const seed of [0, 1, 2]) {
+      const metrics: Partial<Record<MetricId, number | null>> = {};
+      for (const [id, v] of Object.entries(r.metrics) as Array<[MetricId, Values]>) metrics[id] = typeof v === 'number' ? v : v[seed]!;
+      const suite = r.suite ?? SUITE;
+      const cell: CompletedCell = {
+        schemaVersion: RESULT_SCHEMA_VERSION,
+        cell: { id: `${suite}__${r.label}__seed${seed}`, suite, approach: r.approach, label: r.label, approachConfig: r.config ?? {}, seed },
+        startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:01:00.000Z', wallSec: 60, backend: null,
+        status: 'completed', metrics, intervals: {}, notes: {}, inputs: {}, samples: [],
+      };
+      out.push(cell);
+    }
+  }
+  return out;
+}
+
+const groupsOf = (rows: readonly Row[]): GroupSummary[] => summarizeRun(cells(rows));
+/** [m - d, m, m + d]: sd d, 95% half-width 4.303 d / sqrt(3) = 2.484 d. */
+const spread = (m: number, d: number): readonly [number, number, number] => [m - d, m, m + d];
+
+/** A run with every approach; `over` replaces some rows' metrics. */
+function run(over: Record<string, Partial<Record<MetricId, Values>>> = {}): Row[] {
+  const rows: Row[] = [
+    { label: 'base', approach: 'base', metrics: { 'quality.exactMatch': spread(0.05, 0.01), 'memory.peakBytes': 40 * MiB, 'params.total': 1_088_256, 'params.trainable': 0, 'forgetting.ceDelta': 0, 'memory.weightsBytes': 4.15 * MiB } },
+    { label: 'full-ft', approach: 'full-ft', config: { lr: 1e-3 }, metrics: { 'quality.exactMatch': spread(0.30, 0.01), 'memory.peakBytes': 200 * MiB, 'params.total': 1_088_256, 'params.trainable': 1_088_256, 'forgetting.ceDelta': spread(0.40, 0.02), 'memory.weightsBytes': 4.15 * MiB } },
+    { label: 'lora', approach: 'lora', config: { lr: 1e-2, rank: 8, alpha: 16 }, metrics: { 'quality.exactMatch': spread(0.28, 0.01), 'memory.peakBytes': 120 * MiB, 'params.total': 1_100_544, 'params.trainable': 12_288, 'forgetting.ceDelta': spread(0.05, 0.01), 'memory.weightsBytes': 4.2 * MiB } },
+    { label: 'qlora', approach: 'qlora', config: { lr: 1e-2, rank: 8, alpha: 16 }, metrics: { 'quality.exactMatch': spread(0.27, 0.01), 'memory.peakBytes': 110 * MiB, 'params.trainable': 12_288, 'memory.weightsBytes': 0.9 * MiB, 'memory.bitsPerBaseParam': 6.5 } },
+    { label: 'rag', approach: 'rag', metrics: { 'quality.exactMatch': spread(0.60, 0.01), 'memory.peakBytes': 130 * MiB, 'params.trainable': 0, 'forgetting.ceDelta': 0 } },
+  ];
+  return rows.map((r) => ({ ...r, metrics: { ...r.metrics, ...over[r.label] } }));
+}
+
+function verdict(rows: readonly Row[], id: ClaimId, suites: readonly string[] = [SUITE]): Verdict {
+  const r = evaluateLedger(suites, groupsOf(rows)).filter((c) => c.id === id);
+  assert.equal(r.length, 1, `${id}: one result`);
+  return r[0]!.verdict;
+}
+
+test('recommendation: the separated best wins; a tie goes to the cheapest; a budget and the base are stated', () => {
+  const clear = recommend(SUITE, groupsOf(run()));
+  assert.equal(clear.state, 'chosen');
+  assert.ok(clear.state === 'chosen' && clear.choice === 'rag' && clear.reason === 'separated-best' && !clear.isBase);
+  assert.deepEqual(clear.state === 'chosen' && clear.tied, ['rag']);
+  assert.match(clear.rule, /highest mean exact match/);
+
+  // lora catches up with rag (intervals overlap): both tied, lora is cheaper (120 vs 130 MiB).
+  const tie = recommend(SUITE, groupsOf(run({ lora: { 'quality.exactMatch': spread(0.59, 0.01) } })));
+  assert.ok(tie.state === 'chosen');
+  assert.deepEqual([tie.choice, tie.leader, tie.reason, [...tie.tied].sort()], ['lora', 'rag', 'cheapest-of-tie', ['lora', 'rag']]);
+
+  // A budget of 125 MiB leaves full-ft and rag out, and names them.
+  const budget = recommend(SUITE, groupsOf(run()), { memoryBudgetBytes: 125 * MiB });
+  assert.ok(budget.state === 'chosen');
+  assert.deepEqual(budget.overBudget, ['full-ft', 'rag']);
+  // Left: base 0.05, lora 0.28, qlora 0.27 (lora and qlora overlap): qlora is cheaper (110 MiB).
+  assert.equal(budget.choice, 'qlora');
+  assert.match(budget.rule, /fits the budget of 131,072,000 bytes/);
+
+  // Nothing separably better than base: recommend not adapting.
+  const flat = recommend(SUITE, groupsOf(run({ rag: { 'quality.exactMatch': spread(0.06, 0.03) }, lora: { 'quality.exactMatch': spread(0.05, 0.03) },
+    'full-ft': { 'quality.exactMatch': spread(0.04, 0.03) }, qlora: { 'quality.exactMatch': spread(0.05, 0.04) } })));
+  assert.ok(flat.state === 'chosen' && flat.choice === 'base' && flat.isBase);
+  // A tie with the base goes to the base even where another tied row needs less memory.
+  const lighter = recommend(SUITE, groupsOf(run({ rag: { 'quality.exactMatch': spread(0.06, 0.01), 'memory.peakBytes': 30 * MiB } })
+    .filter((r) => r.approach === 'base' || r.approach === 'rag')));
+  assert.ok(lighter.state === 'chosen' && lighter.leader === 'rag' && lighter.choice === 'base' && lighter.isBase);
+
+  const none = recommend(SUITE, groupsOf(run()), { memoryBudgetBytes: MiB });
+  assert.ok(none.state === 'none' && /no row fits the memory budget/.test(none.why));
+  assert.equal(recommend('task-adapt', groupsOf(run())).state, 'none');
+});
+
+test('ledger: each claim is held, not held or not separable as the numbers move, and not measured without them', () => {
+  // LoRA needs less memory: 120 vs 200 MiB (exact), then equal-ish with spread, then more.
+  assert.equal(verdict(run(), 'lora-less-memory'), 'held');
+  assert.equal(verdict(run({ lora: { 'memory.peakBytes': spread(190 * MiB, 10 * MiB) } }), 'lora-less-memory'), 'not-separable');
+  assert.equal(verdict(run({ lora: { 'memory.peakBytes': 250 * MiB } }), 'lora-less-memory'), 'not-held');
+
+  // Comparable quality: 0.28 ± 0.025 vs 0.30 ± 0.025: low 0.255 >= high 0.325 - 0.05 = 0.275? No: not separable.
+  assert.equal(verdict(run(), 'lora-comparable'), 'not-separable');
+  assert.equal(verdict(run({ lora: { 'quality.exactMatch': 0.30 }, 'full-ft': { 'quality.exactMatch': 0.31 } }), 'lora-comparable'), 'held');
+  assert.equal(verdict(run({ lora: { 'quality.exactMatch': spread(0.10, 0.01) } }), 'lora-comparable'), 'not-held');
+  // Both at the base's level: "comparable" only vacuously, so no verdict.
+  const nothing = evaluateLedger([SUITE], groupsOf(run({ lora: { 'quality.exactMatch': 0.05 }, 'full-ft': { 'quality.exactMatch': 0.05 } })))
+    .find((c) => c.id === 'lora-comparable')!;
+  assert.equal(nothing.verdict, 'not-separable');
+  assert.match(nothing.finding, /full fine-tuning is not separably better than base 0\.05 ± 0\.0248, so there is nothing learned to compare/);
+
+  // Far fewer parameters: 12,288 of 1,088,256 (1.1%); then as many as a tenth and more.
+  assert.equal(verdict(run(), 'lora-fewer-params'), 'held');
+  assert.equal(verdict(run({ lora: { 'params.trainable': 200_000 } }), 'lora-fewer-params'), 'not-held');
+  // Without a full-ft row, the base's total is what full fine-tuning would train.
+  const noFull = run().filter((r) => r.approach !== 'full-ft');
+  const fewer = evaluateLedger([SUITE], groupsOf(noFull)).find((c) => c.id === 'lora-fewer-params')!;
+  assert.equal(fewer.verdict, 'held');
+  assert.match(fewer.finding, /full fine-tuning 1,088,256/);
+  assert.equal(verdict(noFull, 'lora-less-memory'), 'not-measured');
+  assert.match(evaluateLedger([SUITE], groupsOf(noFull)).find((c) => c.id === 'lora-less-memory')!.finding, /Not measured on this run: no full-ft row in knowledge-qa/);
+
+  // Forgetting: 0.05 vs 0.40 nats/token.
+  assert.equal(verdict(run(), 'lora-forgets-less'), 'held');
+  assert.equal(verdict(run({ lora: { 'forgetting.ceDelta': spread(0.5, 0.01) } }), 'lora-forgets-less'), 'not-held');
+  assert.equal(verdict(run({ lora: { 'forgetting.ceDelta': spread(0.38, 0.05) } }), 'lora-forgets-less'), 'not-separable');
+
+  // Quantisation: 4.2 / 0.9 = 4.67-fold; then 4.2 / 2.1 = 2-fold.
+  assert.equal(verdict(run(), 'quantized-fourfold'), 'held');
+  assert.equal(verdict(run({ qlora: { 'memory.weightsBytes': 2.1 * MiB } }), 'quantized-fourfold'), 'not-held');
+
+  // RAG on new knowledge: 0.60 vs base 0.05; a rag that trains is not "without retraining".
+  assert.equal(verdict(run(), 'rag-new-knowledge'), 'held');
+  assert.equal(verdict(run({ rag: { 'quality.exactMatch': spread(0.06, 0.01) } }), 'rag-new-knowledge'), 'not-separable');
+  assert.equal(verdict(run({ rag: { 'params.trainable': 10 } }), 'rag-new-knowledge'), 'not-held');
+  // Only on suites of new facts: a task suite does not measure it.
+  const task = run().map((r) => ({ ...r, suite: 'task-adapt' }));
+  const onTask = evaluateLedger(['task-adapt'], groupsOf(task)).find((c) => c.id === 'rag-new-knowledge')!;
+  assert.deepEqual([onTask.verdict, onTask.finding], ['not-measured', 'Not measured on this run: needs a suite of facts the base never saw (knowledge-qa, fresh-facts), not in this run.']);
+
+  // Latency: not in these results; then from one seed's bootstrap bounds, and over seeds.
+  assert.equal(verdict(run(), 'merged-no-latency'), 'not-measured');
+  // Over seeds: the Student t interval of the per-seed ratios decides.
+  assert.equal(verdict(run({ lora: { 'latency.tokenRatioToBase': spread(1.0, 0.01) } }), 'merged-no-latency'), 'held');
+  assert.equal(verdict(run({ lora: { 'latency.tokenRatioToBase': spread(1.3, 0.02) } }), 'merged-no-latency'), 'not-held');
+  assert.equal(verdict(run({ lora: { 'latency.tokenRatioToBase': spread(1.05, 0.02) } }), 'merged-no-latency'), 'not-separable');
+
+  // Top-k on corpus-wide questions: not measured without that suite; held when rag fails there.
+  assert.equal(verdict(run(), 'topk-corpus-wide'), 'not-measured');
+  const wide = [...run(), { label: 'rag', approach: 'rag', suite: 'corpus-wide', metrics: { 'quality.exactMatch': spread(0.02, 0.01) } }];
+  assert.equal(verdict(wide, 'topk-corpus-wide', [SUITE, 'corpus-wide']), 'held');
+});
+
+test('latency claim with one seed reads the cell\'s own bootstrap bounds', () => {
+  const one = (ratio: number, low: number, high: number) => {
+    const c = cells(run({ lora: { 'latency.tokenRatioToBase': ratio, 'latency.tokenRatioToBaseLow': low, 'latency.tokenRatioToBaseHigh': high } }))
+      .filter((x) => x.cell.seed === 0);
+    return evaluateLedger([SUITE], summarizeRun(c)).find((x) => x.id === 'merged-no-latency')!;
+  };
+  assert.equal(one(1.01, 0.99, 1.03).verdict, 'held');
+  assert.equal(one(1.2, 1.1, 1.3).verdict, 'not-held');
+  assert.equal(one(1.04, 1.0, 1.08).verdict, 'not-separable');
+  assert.match(one(1.01, 0.99, 1.03).finding, /1\.01 \[0\.990, 1\.03\] times the base's per-token latency/);
+});
+
+test('charts: the Pareto front, rank sweeps, and views without data say so', () => {
+  assert.deepEqual(paretoFront([
+    { label: 'base', quality: 0.05, memory: 40 }, { label: 'lora', quality: 0.28, memory: 120 }, { label: 'full-ft', quality: 0.30, memory: 200 },
+    { label: 'qlora', quality: 0.27, memory: 125 }, { label: 'rag', quality: 0.60, memory: 130 },
+  ]), ['base', 'lora', 'rag']);
+
+  const sweep = [...run(), { label: 'lora-rank2', approach: 'lora', config: { lr: 1e-2, rank: 2, alpha: 16 }, metrics: { 'quality.exactMatch': spread(0.2, 0.01), 'forgetting.ceDelta': 0.01 } },
+    { label: 'lora-alpha8', approach: 'lora', config: { lr: 1e-2, rank: 8, alpha: 8 }, metrics: { 'quality.exactMatch': 0.1 } }];
+  const sweeps = rankSweeps(groupsOf(sweep));
+  assert.deepEqual(sweeps.map((s) => [s.approach, s.rows.map((r) => `${r.group.label}@${r.rank}`)]), [['lora', ['lora-rank2@2', 'lora@8']]],
+    'lora-alpha8 differs in alpha, not only rank: not part of the sweep');
+
+  const views = buildCharts([SUITE], groupsOf(run()));
+  const state = Object.fromEntries(views.map((v) => [v.kind, v.state]));
+  assert.deepEqual(state, {
+    'memory-breakdown': 'drawn', 'quality-memory': 'drawn', 'train-throughput': 'not-measured', latency: 'not-measured',
+    retrieval: 'not-measured', 'learning-forgetting': 'drawn',
+  }, 'no rank sweep in this run: that view is left out');
+  const q = views.find((v) => v.kind === 'quality-memory')!;
+  assert.ok(q.state === 'drawn' && q.notes.some((n) => n === 'Pareto front (dashed): base → qlora → lora → rag.'));
+  assert.equal(JSON.stringify(q.state === 'drawn' ? q.config : null).includes('function'), false, 'configs are plain data');
+});
+
+test('the page states the rule and the verdicts, and both change with the numbers', () => {
+  const manifest = (rows: readonly Row[]): RunManifest => ({
+    schemaVersion: RESULT_SCHEMA_VERSION, runId: 'crafted', createdAt: '2026-01-01T00:00:00.000Z', command: 'bench run knowledge-qa', gitCommit: null, gitDirty: null,
+    packages: {}, node: 'v20', os: 'linux', cpu: { model: 'cpu', cores: 2 }, backend: null, seeds: [0, 1, 2], suites: [SUITE],
+    cells: cells(rows).map((c) => c.cell), configHash: 'x', config: {}, dataHashes: {},
+  });
+  const page = (rows: readonly Row[]) => {
+    const c = cells(rows);
+    return renderReport(buildReportContext({ dir: '/tmp/crafted', manifest: manifest(rows), cells: c, missing: [] }, { useCases: { [SUITE]: 'Answer <b>questions</b>.' } }));
+  };
+  const first = page(run());
+  assert.match(first, /<b>Recommended: rag<\/b>\. Best exact match, separated from every other row: rag 0\.6 ± 0\.0248/);
+  assert.ok(first.includes('Answer &lt;b&gt;questions&lt;/b&gt;.'), 'the use case is escaped');
+  assert.match(first, /Rule: Among the rows, take the one with the highest mean exact match/);
+  assert.match(first, /<span class="v v-held">held<\/span> LoRA needs less memory to train than full fine-tuning\./);
+  const second = page(run({ lora: { 'memory.peakBytes': 250 * MiB, 'quality.exactMatch': spread(0.59, 0.01) } }));
+  assert.match(second, /<b>Recommended: rag<\/b>\. 2 rows are tied for the best exact match/);
+  assert.match(second, /<span class="v v-not-held">not held<\/span> LoRA needs less memory to train than full fine-tuning\./);
+});
