@@ -15,6 +15,7 @@ import { manifestPath } from './run-files.js';
 import { runBench } from './runner.js';
 import { registerRetrievalCommand } from './retrieval-bench.js';
 import { parseBytes, registerCompareCommand } from '../reports/commands.js';
+import { registerExportCommand } from './export/command.js';
 import { exportTrec } from './retrieval/trec.js';
 import { runIdOf } from './manifest.js';
 import { ENGINE_PATHS, formatPerf, formatPerfPaths, REFERENCE_SHAPE, runPerf, runPerfPaths, type EnginePath, type PerfApproach } from './perf.js';
@@ -244,6 +245,8 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
   program.command('list').description('suites and approaches, with what each is for').action(listCommand);
 
   registerRetrievalCommand(program, setExit);
+
+  registerExportCommand(program, setExit);
 
   program.command('doctor').description('check every dependency and which engine backend would run')
     .addOption(new Option('--backend <name>', 'check this backend only').choices([...BACKENDS]))
