@@ -30,7 +30,8 @@ export const CHART_KINDS = {
   latency: {
     title: 'Latency after merging',
     howToRead: 'Per-token decode latency of the served model over the base model\'s, timed interleaved in one process '
-      + '(1.0 = no added latency): merged adapter, and the adapter kept unmerged where measured. Whiskers: 95% intervals.',
+      + '(1.0 = no added latency): merged adapter, and the adapter kept unmerged where measured. Whiskers: 95% intervals. '
+      + 'The base row is the base timed against itself: how far it strays from 1.0 is the timing noise of this machine.',
   },
   retrieval: {
     title: 'Retrieval recall and answer quality',

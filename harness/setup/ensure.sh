@@ -3,7 +3,8 @@
 # Idempotent: on a machine that is already set up it prints nothing and takes a second or two
 # (plus an incremental tsc). When it has work to do it prints one plain line per step.
 #
-#   a. Debian packages (only those missing): build tools, canvas's libraries, faiss and OpenBLAS.
+#   a. Debian packages (only those missing): build tools, canvas's libraries, faiss and OpenBLAS,
+#      chromium (the browser test of the HTML report).
 #   b. `npm ci --ignore-scripts` when node_modules is missing or package-lock.json / this script
 #      changed (a stamp under node_modules/ holds their hash). Nothing unpinned is installed.
 #   c. Native builds, each only when its stamp is stale or the module does not load:
@@ -71,6 +72,7 @@ APT_LIBS=(
   libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev  # canvas (chartjs-node-canvas)
   fonts-dejavu-core                                                  # text in PNG charts
   libfaiss-dev libopenblas-dev patchelf                              # faiss-node, our BLAS addon
+  chromium                                                           # browser test of report.html (headless)
 )
 missing=()
 for tool in g++ make python3 pkg-config; do have "$tool" || missing+=("$tool"); done
