@@ -182,7 +182,7 @@ export function paretoFront(points: ReadonlyArray<{ label: string; quality: numb
 
 function scatter(
   groups: readonly GroupSummary[], colors: ReadonlyMap<string, string>, title: string,
-  x: { id: MetricId; divisor: number; axis: string }, y: { id: MetricId; axis: string },
+  x: { id: MetricId; divisor: number; axis: string; fromZero: boolean }, y: { id: MetricId; axis: string },
 ): { datasets: Dataset[]; options: NonNullable<ChartConfiguration['options']>; rows: GroupSummary[] } {
   const rows = groups.filter((g) => g.metrics[x.id] && g.metrics[y.id]);
   const datasets: Dataset[] = rows.map((g) => {
@@ -195,7 +195,11 @@ function scatter(
   });
   const options = baseOptions(title, false);
   // y is a share (exact match): from 0, so equal bars of different rows read as equal.
-  options.scales = { x: { type: 'linear', title: axisTitle(x.axis) }, y: { type: 'linear', min: 0, title: axisTitle(y.axis) } };
+  options.scales = {
+    // Memory from 0 too: an axis from 130.2 to 132 MiB would make a 1% difference look like a gulf.
+    x: { type: 'linear', ...(x.fromZero ? { min: 0 } : {}), title: axisTitle(x.axis) },
+    y: { type: 'linear', min: 0, title: axisTitle(y.axis) },
+  };
   return { datasets, options, rows };
 }
 
@@ -204,7 +208,7 @@ const qualityMemory: Builder = (_suite, groups, colors, title) => {
   const present = groups.filter((g) => ids.every((id) => g.metrics[id]));
   if (present.length === 0) return { reason: missingReason(groups, ids) };
   const { divisor, unit } = byteScale(Math.max(...present.map((g) => g.metrics['memory.peakBytes']!.mean)));
-  const s = scatter(groups, colors, title, { id: 'memory.peakBytes', divisor, axis: `Peak engine memory (${unit}), lower is better` },
+  const s = scatter(groups, colors, title, { id: 'memory.peakBytes', divisor, axis: `Peak engine memory (${unit}), lower is better`, fromZero: true },
     { id: QUALITY_METRIC, axis: `${METRICS[QUALITY_METRIC].label}, higher is better` });
   const front = paretoFront(s.rows.map((g) => ({ label: g.label, quality: g.metrics[QUALITY_METRIC]!.mean, memory: g.metrics['memory.peakBytes']!.mean })));
   const byLabel = new Map(s.rows.map((g) => [g.label, g]));
@@ -280,7 +284,7 @@ const retrieval: Builder = (_suite, groups, _colors, title) => {
 const learningForgetting: Builder = (_suite, groups, colors, title) => {
   const ids: MetricId[] = [QUALITY_METRIC, 'forgetting.ceDelta'];
   if (!groups.some((g) => ids.every((id) => g.metrics[id]))) return { reason: missingReason(groups, ids) };
-  const s = scatter(groups, colors, title, { id: 'forgetting.ceDelta', divisor: 1, axis: 'Forgetting: held-out CE after − before (nats/token), lower is better' },
+  const s = scatter(groups, colors, title, { id: 'forgetting.ceDelta', divisor: 1, axis: 'Forgetting: held-out CE after − before (nats/token), lower is better', fromZero: false },
     { id: QUALITY_METRIC, axis: `Learning: ${METRICS[QUALITY_METRIC].label}, higher is better` });
   return { config: { type: 'scatter', data: { datasets: s.datasets }, options: s.options }, notes: [] };
 };

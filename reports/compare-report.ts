@@ -27,11 +27,15 @@ export function markdownText(value: string): string {
   return value.replace(/[\\`*_[\]|~]/g, (ch) => `\\${ch}`).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/\r?\n/g, ' ');
 }
 
+/** Rows per markdown table; the rest are counted. */
+const MARKDOWN_ROWS = 25;
+
 const percent = (x: number) => `${Math.round(x * 1000) / 10}%`;
 const shortCommit = (c: string | null) => (c ? c.slice(0, 10) : 'no commit recorded');
 
 function ratioText(m: MetricComparison): string {
-  if (m.ratio !== null) return `${m.ratio.toPrecision(3)}×`;
+  // A ratio of two numbers of opposite sign (a delta crossing 0) says nothing about size.
+  if (m.ratio !== null) return m.ratio < 0 ? 'sign changed' : `${m.ratio.toPrecision(3)}×`;
   if (m.baseline && m.run) return m.run.mean === 0 ? 'both 0' : 'from 0';
   return '';
 }
@@ -63,20 +67,23 @@ export function comparisonMarkdown(c: Comparison): string {
   lines.push(`## ${c.regressions ? '❌' : '✅'} adaptbench compare: ${headline(c)}`, '');
   lines.push(`Baseline **${markdownText(c.baseline.runId)}** (\`${shortCommit(c.baseline.gitCommit)}\`) → run **${markdownText(c.run.runId)}** (\`${shortCommit(c.run.gitCommit)}\`). ${thresholdLine(c)}`, '');
   if (c.differences.length) lines.push(`> **The runs differ besides the code:** ${c.differences.map(markdownText).join('; ')}.`, '');
-  const table = (title: string, list: readonly MetricComparison[]) => {
+  // Largest changes first; long lists are cut (compare.html has every value) and the secondary ones
+  // folded, so the comment stays readable and under GitHub's size limit.
+  const table = (title: string, list: readonly MetricComparison[], folded: boolean) => {
     if (list.length === 0) return;
-    lines.push(`### ${title} (${list.length})`, '', '| Suite | Row | Metric | Baseline | Run | Run / baseline | Better |', '|---|---|---|---:|---:|---:|---|');
-    for (const m of list) {
-      const unit = METRICS[m.metric].unit;
-      lines.push(`| ${markdownText(m.suite)} | ${markdownText(m.row)} | ${markdownText(METRICS[m.metric].label)}${unit && unit !== 'bytes' ? ` (${markdownText(unit)})` : ''} `
-        + `| ${markdownText(valueText(m.metric, m.baseline))} | ${markdownText(valueText(m.metric, m.run))} | ${ratioText(m)} | ${betterText(m.metric)} |`);
-    }
-    lines.push('');
+    const sorted = [...list].sort((a, b) => Math.abs(b.worsening ?? 0) - Math.abs(a.worsening ?? 0));
+    const shown = sorted.slice(0, MARKDOWN_ROWS);
+    const body = ['| Suite | Row | Metric | Baseline | Run | Run / baseline | Better |', '|---|---|---|---:|---:|---:|---|',
+      ...shown.map((m) => `| ${markdownText(m.suite)} | ${markdownText(m.row)} | ${markdownText(METRICS[m.metric].label)} `
+        + `| ${markdownText(valueText(m.metric, m.baseline))} | ${markdownText(valueText(m.metric, m.run))} | ${ratioText(m)} | ${betterText(m.metric)} |`)];
+    if (sorted.length > shown.length) body.push('', `… and ${sorted.length - shown.length} more in compare.html.`);
+    if (folded) lines.push(`<details><summary>${markdownText(title)} (${list.length})</summary>`, '', ...body, '', '</details>', '');
+    else lines.push(`### ${title} (${list.length})`, '', ...body, '');
   };
   const by = (s: MetricStatus) => c.metrics.filter((m) => m.status === s);
-  table('Regressions', by('regressed'));
-  table('Improvements', by('improved'));
-  table('Beyond the threshold but not separable', by('not-separable'));
+  table('Regressions', by('regressed'), false);
+  table('Improvements', by('improved'), true);
+  table('Beyond the threshold but not separable', by('not-separable'), true);
   const lost = c.rows.filter((r) => r.status === 'lost');
   const fresh = c.rows.filter((r) => r.status === 'new');
   if (lost.length) lines.push(`**Rows lost** (completed in the baseline, no completed cell in the run): ${lost.map((r) => markdownText(`${r.suite}/${r.row}`)).join(', ')}.`, '');

@@ -278,7 +278,7 @@ function indexText(spec: Record<string, unknown> | undefined): string {
 
 const retrievalSection: ReportSection = {
   id: 'retrieval',
-  title: 'Retrieval set-up',
+  title: 'Embedders and indexes',
   render(ctx) {
     const rows: string[] = [];
     for (const g of ctx.groups) {

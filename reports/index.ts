@@ -1,7 +1,7 @@
 // Rebuilds a run's reports from its JSON (`bench report <run>`): results.csv, summary.csv,
 // report.html and charts/<suite>-<view>.png in the run folder; and writes a comparison of two runs
-// (`bench compare`). Everything is rendered before anything is written, and each file is replaced
-// atomically, so a failure never leaves a half-written or mismatched report.
+// (`bench compare`). The CSV and HTML are rendered before either is written, and each file is
+// replaced atomically, so a failure never leaves a half-written or mismatched report.
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getSuite, suiteNames } from '../suites/registry.js';
@@ -81,20 +81,24 @@ export function buildReportContext(run: LoadedRun, options: RecommendOptions & {
 export async function writeReports(runDir: string, options: RecommendOptions = {}): Promise<{ files: string[] }> {
   const run = await loadRun(runDir);
   const ctx = buildReportContext(run, { ...options, useCases: await useCasesOf(run.manifest.suites) });
-  const pngs = await renderChartPngs(drawnChartsOf(ctx.charts));
-  const outputs: Array<readonly [string, string | Buffer]> = [
+  const write = async (outputs: ReadonlyArray<readonly [string, string | Buffer]>, files: string[]) => {
+    for (const [name, content] of outputs) {
+      const file = join(runDir, name);
+      await writeAtomic(file, content);
+      files.push(file);
+    }
+  };
+  const files: string[] = [];
+  await write([
     ['results.csv', resultsCsv(run.cells)],
     ['summary.csv', summaryCsv(ctx.groups)],
     ['report.html', renderReport(ctx)],
-    ...pngs.map((p) => [join(CHARTS_DIR, p.name), p.png] as const),
-  ];
+  ], files);
+  // The PNGs need the native canvas module; the page does not use them, so it is written first and a
+  // missing canvas (a DependencyError naming the fix) costs only the PNGs.
+  const pngs = await renderChartPngs(drawnChartsOf(ctx.charts));
   if (pngs.length) await mkdir(join(runDir, CHARTS_DIR), { recursive: true });
-  const files: string[] = [];
-  for (const [name, content] of outputs) {
-    const file = join(runDir, name);
-    await writeAtomic(file, content);
-    files.push(file);
-  }
+  await write(pngs.map((p) => [join(CHARTS_DIR, p.name), p.png] as const), files);
   return { files };
 }
 

@@ -17,7 +17,7 @@ async function renderer(): Promise<NodeCanvasRenderer> {
     const { ChartJSNodeCanvas } = await import('chartjs-node-canvas');
     return new ChartJSNodeCanvas({ width: PNG_WIDTH, height: PNG_HEIGHT, backgroundColour: 'white' });
   } catch (err) {
-    throw new DependencyError(`PNG charts need chartjs-node-canvas and its native canvas module, which did not load `
+    throw new DependencyError(`The CSV and HTML reports are written, but PNG charts need chartjs-node-canvas and its native canvas module, which did not load `
       + `(${(err as Error).message.split('\n')[0]}). Fix: run \`npm run setup\` (it installs libcairo2-dev libpango1.0-dev `
       + 'libjpeg-dev libgif-dev librsvg2-dev and builds canvas), then `bench report <run>`; `bench doctor` shows what is missing.');
   }

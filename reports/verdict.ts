@@ -36,9 +36,16 @@ export function recommendationHtml(rec: Recommendation): string {
       + `${runnerUp ? ` against the next best, ${runnerUp.label} ${q(runnerUp.label)}` : ''}. Peak memory ${cost(chosen)}.`;
   } else {
     const others = rec.tied.filter((l) => l !== chosen);
+    // Say so where the memory does not separate either: the tie-break then rests on means alone.
+    const mine = byLabel.get(chosen)!.cost?.interval;
+    const close = others.filter((l) => {
+      const o = byLabel.get(l)!.cost?.interval;
+      return !mine || !o || (mine.low <= o.high && o.low <= mine.high);
+    });
     why = `${rec.tied.length} rows are tied for the best ${qName} (their 95% intervals overlap ${rec.leader}'s): `
       + `${rec.tied.map((l) => `${l} ${q(l)}`).join(', ')}. ${chosen} needs the least peak memory of them: ${cost(chosen)}`
-      + ` against ${others.map((l) => `${l} ${cost(l)}`).join(', ')}.`;
+      + ` against ${others.map((l) => `${l} ${cost(l)}`).join(', ')}.`
+      + (close.length ? ` Its memory is not separable from ${close.join(', ')} either: on this run ${close.length > 1 ? 'they are' : 'that is'} as good a choice.` : '');
   }
   const over = rec.overBudget.length ? ` Over the budget, so not considered: ${rec.overBudget.join(', ')}.` : '';
   return `<p class="rec"><b>Recommended: ${escapeHtml(chosen)}</b>${rec.isBase ? ' (no adaptation)' : ''}. ${escapeHtml(why)}${escapeHtml(over)}${escapeHtml(budget)}</p>`;
