@@ -239,6 +239,17 @@ test('bench run reports latency for base, merged and unmerged LoRA, merged QLoRA
   assert.equal(meta.get('cell'), 'knowledge-qa__lora__seed0');
   assert.equal(meta.get('served_weights_sha256'), (lora.inputs['latency'] as { servedWeightsSha256: string }).servedWeightsSha256);
   assert.ok(JSON.parse(meta.get('tokenizer')!));
+  assert.ok(!(model.graph?.initializer ?? []).some((t) => t.name!.endsWith('.lora_B')), 'merged: no adapter branch in the graph');
+
+  // The unmerged form keeps the branch x·A·B in the graph, and is checked against the model as trained.
+  const uOut = join(tmp, 'lora-unmerged.onnx');
+  const u = bench(['export', run, 'lora', '--form', 'unmerged', '--out', uOut]);
+  assert.equal(u.status, 0, `${u.stdout}\n${u.stderr}`);
+  const unmerged = onnx.ModelProto.decode(readFileSync(uOut));
+  assert.ok((unmerged.graph?.initializer ?? []).some((t) => t.name === 'h.0.attn.c_attn.lora_B'));
+  assert.equal(new Map(unmerged.metadataProps.map((p) => [p.key, p.value])).get('form'), 'unmerged');
+  const ud = await OnnxDecoder.load(uOut, ckpt.model.config);
+  await ud.release();
 
   // QLoRA has no unmerged form: refused before any training, nothing written.
   const qOut = join(tmp, 'qlora-unmerged.onnx');
@@ -257,6 +268,7 @@ test('bench run reports latency for base, merged and unmerged LoRA, merged QLoRA
     { args: ['export', run, 'base', '--out', bad, '--new-tokens=-3'], message: /--new-tokens must be a positive integer \(got -3\)/ },
     { args: ['export', run, 'base', '--out', tmp], message: /is a folder/ },
     { args: ['export', run, 'lora', '--out', bad, '--seed', '7'], message: /no lora cell for seed 7; its seeds are 0/ },
+    { args: ['export', run, 'base', '--form', 'unmerged', '--out', bad], message: /base has no unmerged form: base has no adapter/ },
   ];
   for (const c of cases) {
     const x = bench(c.args);
