@@ -57,10 +57,16 @@ async function waitFor<T>(what: string, probe: () => T | null | undefined, timeo
   }
 }
 
+/** Latency figures (issue 6) are timings too: their metrics, intervals and notes, and the timing parts of inputs.latency. */
+const isLatency = ([k]: [string, unknown]): boolean => k.startsWith('latency.');
+
 /** Everything in a completed result that must not change between two runs of the same cell. */
 function stablePart(r: CompletedCell): unknown {
-  const metrics = Object.fromEntries(Object.entries(r.metrics).filter(([k]) => !VARYING.has(k as MetricId)));
-  return { cell: r.cell, metrics, intervals: r.intervals, inputs: r.inputs, samples: r.samples, notes: r.notes };
+  const metrics = Object.fromEntries(Object.entries(r.metrics).filter((e) => !VARYING.has(e[0] as MetricId) && !isLatency(e)));
+  const intervals = Object.fromEntries(Object.entries(r.intervals).filter((e) => !isLatency(e)));
+  const notes = Object.fromEntries(Object.entries(r.notes).filter((e) => !isLatency(e)));
+  const { variants: _timings, wallSec: _wallSec, ...latency } = (r.inputs['latency'] ?? {}) as Record<string, unknown>;
+  return { cell: r.cell, metrics, intervals, inputs: { ...r.inputs, latency }, samples: r.samples, notes };
 }
 
 before(async () => {
