@@ -32,7 +32,8 @@ export function tfjsGreedy(model: GPT, prompts: readonly (readonly number[])[], 
   try {
     for (let step = 0; step + 1 < newTokens; step++) {
       t0 = now();
-      const grown = tf.keep(tf.concat([mask, tf.zeros([n, 1, 1, 1])], 3));
+      // In a tidy: the zeros would otherwise outlive the step (generateGreedy leaks one per step).
+      const grown = tf.tidy(() => tf.concat([mask, tf.zeros([n, 1, 1, 1])], 3));
       mask.dispose();
       mask = grown;
       const tokens = next;
