@@ -63,30 +63,30 @@ interface CellRecord {
 function findCell(req: ExportRequest): CellRecord & { runId: string } {
   const runDir = resolve(req.run);
   if (!existsSync(manifestPath(runDir))) {
-    throw new UsageError(`bench export: ${runDir} holds no run (no manifest.json). Fix: give a run folder written by \`bench run\`, e.g. results/<run id>`);
+    throw new UsageError(`${runDir} holds no run (no manifest.json). Fix: give a run folder written by \`bench run\`, e.g. results/<run id>`);
   }
   const manifest = JSON.parse(readFileSync(manifestPath(runDir), 'utf8')) as RunManifest;
   const labels = [...new Set(manifest.cells.map((c) => c.label))];
   const rows = manifest.cells.filter((c) => c.label === req.approach);
   if (rows.length === 0) {
-    throw new UsageError(`bench export: run ${runDir} has no approach "${req.approach}"; its approaches are ${labels.join(', ')}. Fix: e.g. bench export ${req.run} ${labels[0] ?? 'base'} --out model.onnx`);
+    throw new UsageError(`run ${runDir} has no approach "${req.approach}"; its approaches are ${labels.join(', ')}. Fix: e.g. bench export ${req.run} ${labels[0] ?? 'base'} --out model.onnx`);
   }
   const spec = req.seed === undefined ? rows[0]! : rows.find((c) => c.seed === req.seed);
-  if (!spec) throw new UsageError(`bench export: run ${runDir} has no ${req.approach} cell for seed ${req.seed}; its seeds are ${rows.map((c) => c.seed).join(', ')}. Fix: --seed ${rows[0]!.seed}`);
+  if (!spec) throw new UsageError(`run ${runDir} has no ${req.approach} cell for seed ${req.seed}; its seeds are ${rows.map((c) => c.seed).join(', ')}. Fix: --seed ${rows[0]!.seed}`);
   const path = cellResultPath(runDir, spec.id);
-  if (!existsSync(path)) throw new UsageError(`bench export: cell ${spec.id} of run ${runDir} has no result (the run did not reach it). Fix: finish the run with \`bench run ... --resume --out ${req.run}\``);
+  if (!existsSync(path)) throw new UsageError(`cell ${spec.id} of run ${runDir} has no result (the run did not reach it). Fix: finish the run with \`bench run ... --resume --out ${req.run}\``);
   const result = JSON.parse(readFileSync(path, 'utf8')) as CellResult;
-  if (result.status !== 'completed') throw new UsageError(`bench export: cell ${spec.id} failed (${result.error.message.split('\n')[0]}); there is no served model to export. Fix: see ${path.replace(/\.json$/, '.log')}`);
+  if (result.status !== 'completed') throw new UsageError(`cell ${spec.id} failed (${result.error.message.split('\n')[0]}); there is no served model to export. Fix: see ${path.replace(/\.json$/, '.log')}`);
   const checkpoint = result.inputs['checkpoint'] as { dir: string; contentHash: string; config: ModelConfig } | undefined;
-  if (!checkpoint) throw new UsageError(`bench export: cell ${spec.id} does not record its checkpoint (inputs.checkpoint); it cannot be re-created`);
+  if (!checkpoint) throw new UsageError(`cell ${spec.id} does not record its checkpoint (inputs.checkpoint); it cannot be re-created`);
   const latency = result.inputs['latency'] as { servedWeightsSha256?: string } | undefined;
   return { cell: result, runId: manifest.runId, checkpointDir: checkpoint.dir, checkpointHash: checkpoint.contentHash, config: checkpoint.config, servedSha256: latency?.servedWeightsSha256 ?? null };
 }
 
 function checkOut(out: string): string {
   const file = resolve(out);
-  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`bench export: --out ${out} is a folder. Fix: give a file path, e.g. --out ${out.replace(/\/$/, '')}/model.onnx`);
-  if (!existsSync(dirname(file))) throw new UsageError(`bench export: --out ${out}: the folder ${dirname(file)} does not exist. Fix: create it first, or write elsewhere`);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`--out ${out} is a folder. Fix: give a file path, e.g. --out ${out.replace(/\/$/, '')}/model.onnx`);
+  if (!existsSync(dirname(file))) throw new UsageError(`--out ${out}: the folder ${dirname(file)} does not exist. Fix: create it first, or write elsewhere`);
   return file;
 }
 
@@ -95,8 +95,8 @@ function graphSource(outcome: ApproachOutcome, form: ExportForm, weights: Readon
   const config = outcome.model.config;
   if (form === 'merged') return { config, weights };
   const unmerged = outcome.serving?.unmerged;
-  if (!unmerged) throw new UsageError(`bench export: ${label} has no adapter, so no unmerged form. Fix: leave out --form unmerged (its model is exported as served)`);
-  if ('unavailable' in unmerged) throw new UsageError(`bench export: ${label}: ${unmerged.unavailable}. Fix: export the merged form (--form merged)`);
+  if (!unmerged) throw new UsageError(`--form unmerged: ${label} has no adapter, so no unmerged form. Fix: leave out --form unmerged (its model is exported as served)`);
+  if ('unavailable' in unmerged) throw new UsageError(`--form unmerged: ${unmerged.unavailable}. Fix: export the merged form (leave out --form unmerged)`);
   return { config, weights: unmerged.weights, adapter: unmerged.adapter };
 }
 
@@ -104,12 +104,12 @@ export async function exportFromRun(req: ExportRequest): Promise<ExportResult> {
   const found = findCell(req);
   const file = checkOut(req.out);
   const problems = requestProblems(req.promptTokens, req.newTokens, found.config, { prompt: '--prompt-tokens', newTokens: '--new-tokens' });
-  if (problems.length) throw new UsageError(`bench export: ${problems.join('; ')}`);
+  if (problems.length) throw new UsageError(`${problems.join('; ')}`);
   const spec = found.cell.cell;
   // The cell recorded whether it had an unmerged form: say so now rather than after re-training.
   const unmergedNote = found.cell.notes['export.unmergedLogitsMaxAbsDiff'];
   if (req.form === 'unmerged' && found.cell.metrics['export.unmergedLogitsMaxAbsDiff'] == null && unmergedNote && !unmergedNote.startsWith('latency not measured')) {
-    throw new UsageError(`bench export: ${spec.label} has no unmerged form: ${unmergedNote}. Fix: export the merged form (leave out --form unmerged)`);
+    throw new UsageError(`--form unmerged: ${unmergedNote}. Fix: export the merged form (leave out --form unmerged)`);
   }
   const approach = await getApproach(spec.approach);
 
@@ -123,7 +123,7 @@ export async function exportFromRun(req: ExportRequest): Promise<ExportResult> {
   try {
     base = loadCheckpoint(found.checkpointDir);
     if (base.header.contentHash !== found.checkpointHash) {
-      throw new UsageError(`bench export: the checkpoint at ${found.checkpointDir} (content hash ${base.header.contentHash.slice(0, 12)}) is not the one cell ${spec.id} ran with (${found.checkpointHash.slice(0, 12)}). Fix: restore that checkpoint at that path`);
+      throw new UsageError(`the checkpoint at ${found.checkpointDir} (content hash ${base.header.contentHash.slice(0, 12)}) is not the one cell ${spec.id} ran with (${found.checkpointHash.slice(0, 12)}). Fix: restore that checkpoint at that path`);
     }
     const suite = await getSuite(spec.suite);
     const data = suite.buildData(spec.seed);
