@@ -104,7 +104,7 @@ export async function exportFromRun(req: ExportRequest): Promise<ExportResult> {
   const found = findCell(req);
   const file = checkOut(req.out);
   const problems = requestProblems(req.promptTokens, req.newTokens, found.config, { prompt: '--prompt-tokens', newTokens: '--new-tokens' });
-  if (problems.length) throw new UsageError(`${problems.join('; ')}`);
+  if (problems.length) throw new UsageError(problems.join('; '));
   const spec = found.cell.cell;
   // The cell recorded whether it had an unmerged form: say so now rather than after re-training.
   const unmergedNote = found.cell.notes['export.unmergedLogitsMaxAbsDiff'];
