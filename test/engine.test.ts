@@ -199,6 +199,10 @@ test('batched greedy generation equals one-at-a-time generation (padding does no
   const model = GPT.init(TINY, 10);
   const prompts = [[5, 6, 7], [1], [9, 9, 9, 9, 9, 2]];
   const together = generateGreedy(model, prompts, { maxNewTokens: 5, stopIds: [], batchSize: 3 });
+  // Again, once the model's causal-mask cache holds this prompt length: nothing else may remain.
+  const tensorsBefore = tf.memory().numTensors;
+  assert.deepEqual(generateGreedy(model, prompts, { maxNewTokens: 5, stopIds: [], batchSize: 3 }), together);
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'generation leaves no tensor behind');
   const alone = prompts.map((p) => generateGreedy(model, [p], { maxNewTokens: 5, stopIds: [] })[0]);
   assert.deepEqual(together, alone);
   model.dispose();

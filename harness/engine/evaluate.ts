@@ -85,7 +85,7 @@ export function generateGreedy(model: GPT, prompts: readonly number[][], o: Gene
         if (stop.has(tkn)) done[i] = true;
       });
       if (step + 1 >= o.maxNewTokens || len + step + 1 >= ctx || done.every(Boolean)) break;
-      const grown = tf.keep(tf.concat([mask, tf.zeros([n, 1, 1, 1])], 3));
+      const grown = tf.tidy(() => tf.concat([mask, tf.zeros([n, 1, 1, 1])], 3)); // the zeros column is freed by the tidy
       mask.dispose();
       mask = grown;
       const r = tf.tidy(() => {
