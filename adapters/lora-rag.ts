@@ -4,7 +4,6 @@
 // the answer is among them, in the rest it is removed and only distractors remain, so the model
 // learns to use a passage when it is there and to rely on what it learned when it is not. Loss is on
 // the answer only, as for every fine-tuning approach here.
-import { join } from 'node:path';
 import { formatTarget } from '../datasets/episodes.js';
 import { createRng } from '../datasets/rng.js';
 import { tf } from '../harness/engine/backend.js';
@@ -12,10 +11,10 @@ import type { ModelConfig } from '../harness/engine/config.js';
 import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } from '../harness/engine/lora.js';
 import { countBaseParameters } from '../harness/engine/params.js';
 import { fitPrompt, type FittedPrompt } from '../harness/retrieval/context.js';
-import { LORA_DEFAULTS, loraServingForms } from './lora.js';
+import { LORA_DEFAULTS, mergeTrainedLora } from './lora.js';
 import { RETRIEVAL_DEFAULTS, prepareRetrieval, retrievalConfig, retrievalConfigProblems, retrievalDataProblems } from './rag.js';
 import type { CellRetrieval } from './rag.js';
-import { checkIds, copyOf, fineTune, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir, trainBudgetOf } from './training.js';
+import { checkIds, copyOf, fineTune, learningRateProblems, trainBudgetOf } from './training.js';
 import type { TrainingExample } from './training.js';
 import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
 import type { SuiteData } from '../suites/types.js';
@@ -115,19 +114,7 @@ export const loraRag: Approach = Object.freeze({
         approach: 'lora-rag', model, trainable: adapter.variables(), decayed: new Set(), lr: ctx.config['lr'] as number,
         weightDecay: 0, weightsBytes, analyticWeightsBytes: 4 * total, setTraining: (on) => { adapter.training = on; }, examples: raft.examples,
       });
-      const scratch = scratchDir('lora-rag');
-      let adapterBytes: number;
-      try {
-        adapterBytes = adapter.save(join(scratch.dir, 'adapter.lora'), { baseCheckpoint: ctx.base.header.contentHash, suite: ctx.suite.name, seed: ctx.seed });
-      } finally {
-        scratch.remove();
-      }
-      const serving = await loraServingForms(model, adapter, settings, ctx.seed);
-      const unmerged = logitsOf(model, ids);
-      adapter.merge(model);
-      model.adapter = null;
-      const mergeDiff = relMaxDiff(logitsOf(model, ids), unmerged);
-      const checkpointBytes = await fullCheckpointBytes(model, ctx.base.tokenizer);
+      const { adapterBytes, serving, mergeDiff, checkpointBytes } = await mergeTrainedLora(ctx, 'lora-rag', model, adapter, settings, ids);
       return {
         model,
         prompts: async (questions) => r.prompts(questions),

@@ -34,6 +34,28 @@ export async function loraServingForms(model: GPT, adapter: LoraAdapter, setting
   };
 }
 
+/**
+ * A trained LoRA model made ready to serve (lora, lora-rag): the adapter file's size, the unmerged
+ * forms (for the latency measurements), then the merge, checked against the unmerged logits.
+ */
+export async function mergeTrainedLora(ctx: CellContext, approach: string, model: GPT, adapter: LoraAdapter, settings: LoraSettings, ids: tf.Tensor2D):
+  Promise<{ adapterBytes: number; serving: ServingForms; mergeDiff: number; checkpointBytes: number }> {
+  const scratch = scratchDir(approach);
+  let adapterBytes: number;
+  try {
+    adapterBytes = adapter.save(join(scratch.dir, 'adapter.lora'), { baseCheckpoint: ctx.base.header.contentHash, suite: ctx.suite.name, seed: ctx.seed });
+  } finally {
+    scratch.remove();
+  }
+  const serving = await loraServingForms(model, adapter, settings, ctx.seed);
+  const unmerged = logitsOf(model, ids);
+  adapter.merge(model);
+  model.adapter = null;
+  const mergeDiff = relMaxDiff(logitsOf(model, ids), unmerged);
+  const checkpointBytes = await fullCheckpointBytes(model, ctx.base.tokenizer);
+  return { adapterBytes, serving, mergeDiff, checkpointBytes };
+}
+
 export const lora: Approach = Object.freeze({
   name: 'lora',
   description: 'LoRA: frozen base, trainable low-rank A·B on the target layers (rank, alpha, dropout, targets: attn.c_attn, c_proj, mlp.c_fc, ... or all); served merged.',
@@ -59,19 +81,7 @@ export const lora: Approach = Object.freeze({
         approach: 'lora', model, trainable: adapter.variables(), decayed: new Set(), lr: ctx.config['lr'] as number,
         weightDecay: 0, weightsBytes, analyticWeightsBytes: 4 * total, setTraining: (on) => { adapter.training = on; },
       });
-      const scratch = scratchDir('lora');
-      let adapterBytes: number;
-      try {
-        adapterBytes = adapter.save(join(scratch.dir, 'adapter.lora'), { baseCheckpoint: ctx.base.header.contentHash, suite: ctx.suite.name, seed: ctx.seed });
-      } finally {
-        scratch.remove();
-      }
-      const serving = await loraServingForms(model, adapter, settings, ctx.seed);
-      const unmerged = logitsOf(model, ids);
-      adapter.merge(model);
-      model.adapter = null;
-      const mergeDiff = relMaxDiff(logitsOf(model, ids), unmerged);
-      const checkpointBytes = await fullCheckpointBytes(model, ctx.base.tokenizer);
+      const { adapterBytes, serving, mergeDiff, checkpointBytes } = await mergeTrainedLora(ctx, 'lora', model, adapter, settings, ids);
       ctx.log(`merged the adapter: logits differ by ${mergeDiff.toExponential(2)} of their scale; adapter file ${adapterBytes} bytes, full checkpoint ${checkpointBytes} bytes`);
       return {
         model,
