@@ -6,7 +6,6 @@
 // the answer only, as for every fine-tuning approach here.
 import { formatTarget } from '../datasets/episodes.js';
 import { createRng } from '../datasets/rng.js';
-import { tf } from '../harness/engine/backend.js';
 import type { ModelConfig } from '../harness/engine/config.js';
 import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } from '../harness/engine/lora.js';
 import { countBaseParameters } from '../harness/engine/params.js';
@@ -14,7 +13,7 @@ import { fitPrompt, type FittedPrompt } from '../harness/retrieval/context.js';
 import { LORA_DEFAULTS, mergeTrainedLora } from './lora.js';
 import { RETRIEVAL_DEFAULTS, prepareRetrieval, retrievalConfig, retrievalConfigProblems, retrievalDataProblems } from './rag.js';
 import type { CellRetrieval } from './rag.js';
-import { checkIds, copyOf, fineTune, learningRateProblems, trainBudgetOf } from './training.js';
+import { checkIds, fineTune, frozenCopyWith, learningRateProblems, trainBudgetOf } from './training.js';
 import type { TrainingExample } from './training.js';
 import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
 import type { SuiteData } from '../suites/types.js';
@@ -98,11 +97,7 @@ export const loraRag: Approach = Object.freeze({
     const oracleShare = ctx.config['oracleShare'] as number;
     const r = prepareRetrieval(ctx, cfg);
     const settings = loraSettingsOf(ctx.config);
-    const before = tf.memory().numBytes;
-    const model = await copyOf(ctx.base.model);
-    const adapter = new LoraAdapter(model.config, settings, ctx.seed);
-    model.adapter = adapter;
-    const weightsBytes = tf.memory().numBytes - before;
+    const { model, adapter, weightsBytes } = await frozenCopyWith(ctx, (m) => (m.adapter = new LoraAdapter(m.config, settings, ctx.seed)));
     const ids = checkIds(ctx);
     try {
       const raft = raftExamples(ctx, r, cfg.k, oracleShare);

@@ -8,7 +8,7 @@ import { GPT } from '../harness/engine/model.js';
 import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf, type LoraSettings } from '../harness/engine/lora.js';
 import { restoreAdapter, snapshotAdapter } from '../harness/export/adapter-snapshot.js';
 import { countBaseParameters } from '../harness/engine/params.js';
-import { checkIds, closedBookPrompts, copyOf, fineTune, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir } from './training.js';
+import { checkIds, closedBookPrompts, fineTune, frozenCopyWith, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir } from './training.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext, ServingForms } from './types.js';
 
 /** LoRA options shared by lora and qlora: PEFT's common rank 8, alpha 2r, no dropout, the fused attention projection. */
@@ -65,13 +65,7 @@ export const lora: Approach = Object.freeze({
   validateForModel: (config: ApproachConfig, model: ModelConfig) => loraModelProblems(config, model, 'approach.lora'),
   async run(ctx: CellContext): Promise<ApproachOutcome> {
     const settings = loraSettingsOf(ctx.config);
-    const before = tf.memory().numBytes;
-    const model = await copyOf(ctx.base.model);
-    const adapter = new LoraAdapter(model.config, settings, ctx.seed);
-    model.adapter = adapter;
-    const weightsBytes = tf.memory().numBytes - before;
-    // Frozen: only the adapter's A and B are handed to the optimiser (and get gradients).
-    for (const v of model.params.values()) v.trainable = false;
+    const { model, adapter, weightsBytes } = await frozenCopyWith(ctx, (m) => (m.adapter = new LoraAdapter(m.config, settings, ctx.seed)));
     const ids = checkIds(ctx);
     try {
       const base = countBaseParameters(model.config);

@@ -4,7 +4,6 @@
 // NF4 + (alpha/r)·A·B in fp32): the same function as the 4-bit base with its adapter, not 4-bit.
 import { join } from 'node:path';
 import { heldOutCapability } from '../datasets/capability.js';
-import { tf } from '../harness/engine/backend.js';
 import type { ModelConfig } from '../harness/engine/config.js';
 import type { GPT } from '../harness/engine/model.js';
 import { QloraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } from '../harness/engine/lora.js';
@@ -12,7 +11,7 @@ import { countBaseParameters, countLinearWeights, countQloraBaseBytes } from '..
 import { brownCrossEntropy } from '../harness/evaluation.js';
 import { restoreAdapter, snapshotAdapter } from '../harness/export/adapter-snapshot.js';
 import { LORA_DEFAULTS } from './lora.js';
-import { checkIds, closedBookPrompts, copyOf, fineTune, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir } from './training.js';
+import { checkIds, closedBookPrompts, copyOf, fineTune, frozenCopyWith, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir } from './training.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext, ServingForms } from './types.js';
 
 /** Why a QLoRA model has no unmerged ONNX form here (the note on its unmerged latency metrics). */
@@ -29,12 +28,7 @@ export const qlora: Approach = Object.freeze({
   validateForModel: (config: ApproachConfig, model: ModelConfig) => loraModelProblems(config, model, 'approach.qlora'),
   async run(ctx: CellContext): Promise<ApproachOutcome> {
     const settings = loraSettingsOf(ctx.config);
-    const before = tf.memory().numBytes;
-    const model = await copyOf(ctx.base.model);
-    const adapter = QloraAdapter.attach(model, settings, ctx.seed);
-    const weightsBytes = tf.memory().numBytes - before;
-    // Frozen: only the adapter's A and B are handed to the optimiser (and get gradients).
-    for (const v of model.params.values()) v.trainable = false;
+    const { model, adapter, weightsBytes } = await frozenCopyWith(ctx, (m) => QloraAdapter.attach(m, settings, ctx.seed));
     const ids = checkIds(ctx);
     let served: GPT | null = null;
     try {

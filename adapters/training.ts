@@ -436,3 +436,17 @@ export function relMaxDiff(a: Float32Array, b: Float32Array): number {
 export async function copyOf(model: GPT): Promise<GPT> {
   return GPT.fromWeights(model.config, await model.weights());
 }
+
+/**
+ * For the adapter approaches (lora, qlora, lora-rag): a copy of the base with an adapter attached
+ * by `attach`, the base frozen (only the adapter's variables go to the optimiser), and the engine
+ * bytes the copy and the adapter take (the cell's measured weights).
+ */
+export async function frozenCopyWith<A>(ctx: CellContext, attach: (model: GPT) => A): Promise<{ model: GPT; adapter: A; weightsBytes: number }> {
+  const before = tf.memory().numBytes;
+  const model = await copyOf(ctx.base.model);
+  const adapter = attach(model);
+  const weightsBytes = tf.memory().numBytes - before;
+  for (const v of model.params.values()) v.trainable = false;
+  return { model, adapter, weightsBytes };
+}
