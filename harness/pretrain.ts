@@ -6,15 +6,17 @@
 // Base corpus = Brown (training documents, tags stripped) + reading-comprehension episodes about
 // fictional entities: a passage of entity documents, then questions answered with the document's
 // own sentence ("A: The capital of X is Y."). Loss is on every token, so answering is an
-// induction-style copy from the passage; a curriculum grows passages from 1 to 4 documents.
+// induction-style copy from the passage; a curriculum grows passages from 1 to 4 documents. The
+// entities come from a pool so large (60k) that each is seen about once: the model cannot memorise
+// them and has to read the passage.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadBrown, splitBrown } from '../datasets/brown.js';
-import { heldOutCapability, pretrainEntities } from '../datasets/capability.js';
+import { heldOutCapability, pretrainEntityPool } from '../datasets/capability.js';
+import { ATTRIBUTES, type Entity } from '../datasets/entities.js';
 import { makeEpisode } from '../datasets/episodes.js';
 import { contentHash } from '../datasets/hash.js';
 import { createRng, type Rng } from '../datasets/rng.js';
-import type { Entity } from '../datasets/entities.js';
 import { initBackend, tf } from './engine/backend.js';
 import { saveCheckpoint } from './engine/checkpoint.js';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from './engine/config.js';
@@ -26,7 +28,7 @@ import { brownCrossEntropy, readingComprehension } from './evaluation.js';
 import { UsageError } from './errors.js';
 
 /** The versioned base checkpoint kept with the project. */
-export const SHIPPED_BASE_DIR = fileURLToPath(new URL('../../harness/models/base-v1', import.meta.url));
+export const SHIPPED_BASE_DIR = fileURLToPath(new URL('../../harness/models/base-v2', import.meta.url));
 
 export interface PretrainPreset {
   readonly model: ModelConfig;
@@ -39,8 +41,10 @@ export interface PretrainPreset {
   /** Largest passage (entity documents) in the curriculum, reached at `curriculumEnd` of training. */
   readonly maxDocs: number;
   readonly curriculumEnd: number;
-  /** Fictional entities episodes are drawn from. */
+  /** Fictional entities episodes are drawn from (pretrainEntityPool). */
   readonly entities: number;
+  /** Most questions after one passage (at most the passage's facts). */
+  readonly maxQuestions: number;
   /** Episodes mixed into the tokenizer's training text, so the format's words get merges. */
   readonly tokenizerEpisodes: number;
   /** Steps between learning-curve evaluations. */
@@ -50,19 +54,20 @@ export interface PretrainPreset {
 }
 
 export const PRETRAIN_PRESETS: Readonly<Record<'default' | 'tiny', PretrainPreset>> = Object.freeze({
-  // Sized to about 80 minutes on 2 CPU cores (wasm + OpenBLAS): ~9.8M tokens.
+  // Sized to about 65 minutes on 2 CPU cores (wasm + OpenBLAS + fused kernels): ~16.4M tokens.
   default: {
     model: DEFAULT_MODEL_CONFIG,
-    steps: 4800,
+    steps: 8000,
     batchSize: 8,
     lr: 2e-3,
     warmupSteps: 200,
-    episodeShare: 0.7,
+    episodeShare: 0.65,
     maxDocs: 4,
-    curriculumEnd: 0.5,
-    entities: 2000,
+    curriculumEnd: 0.25,
+    entities: 60_000,
+    maxQuestions: 6,
     tokenizerEpisodes: 3000,
-    evalEvery: 400,
+    evalEvery: 600,
     evalItems: 100,
   },
   // For tests: a real pretraining of a 2-layer model, in seconds.
@@ -76,6 +81,7 @@ export const PRETRAIN_PRESETS: Readonly<Record<'default' | 'tiny', PretrainPrese
     maxDocs: 2,
     curriculumEnd: 0.5,
     entities: 200,
+    maxQuestions: 3,
     tokenizerEpisodes: 100,
     evalEvery: 6,
     evalItems: 8,
@@ -121,10 +127,12 @@ function curriculumDocs(p: PretrainPreset, progress: number, rng: Rng): number {
 }
 
 /** A row of seqLen+1 tokens of whole episodes (the last one may be cut), starting at an episode. */
-function episodeRow(tokenizer: BpeTokenizer, rng: Rng, entities: readonly Entity[], nDocs: () => number, need: number): number[] {
+function episodeRow(tokenizer: BpeTokenizer, rng: Rng, entities: readonly Entity[], nDocs: () => number, maxQuestions: number, need: number): number[] {
   const row: number[] = [];
   while (row.length < need) {
-    const ep = makeEpisode(rng, entities, { nDocs: nDocs(), nQuestions: 1 + rng.int(3), phrasing: 'train' });
+    const docs = nDocs();
+    const facts = docs * ATTRIBUTES.length; // fictional entities have every attribute
+    const ep = makeEpisode(rng, entities, { nDocs: docs, nQuestions: 1 + rng.int(Math.min(maxQuestions, facts)), phrasing: 'train' });
     row.push(...tokenizer.encode(ep.text), tokenizer.eotId);
   }
   return row.slice(0, need);
@@ -143,7 +151,7 @@ export async function pretrain(o: PretrainOptions): Promise<{ dir: string; conte
   const seqLen = cfg.nCtx;
 
   const brown = splitBrown(loadBrown());
-  const entities = pretrainEntities(preset.entities);
+  const entities = pretrainEntityPool(preset.entities);
   const tokRng = createRng(`tokenizer:${o.seed}`);
   const tokenizerText = [
     ...brown.train.map((d) => d.text),
@@ -189,7 +197,7 @@ export async function pretrain(o: PretrainOptions): Promise<{ dir: string; conte
     for (let r = 0; r < preset.batchSize; r++) {
       let row: ArrayLike<number>;
       if (rng.next() < preset.episodeShare) {
-        row = episodeRow(tokenizer, rng, entities, () => curriculumDocs(preset, progress, rng), seqLen + 1);
+        row = episodeRow(tokenizer, rng, entities, () => curriculumDocs(preset, progress, rng), preset.maxQuestions, seqLen + 1);
       } else {
         const start = rng.int(brownStream.length - seqLen - 1);
         row = brownStream.subarray(start, start + seqLen + 1);
@@ -213,7 +221,7 @@ export async function pretrain(o: PretrainOptions): Promise<{ dir: string; conte
   const final = curve[curve.length - 1]!;
   const meta = {
     preset: o.preset, seed: o.seed, steps, batchSize: preset.batchSize, seqLen, lr: preset.lr, warmupSteps: preset.warmupSteps,
-    episodeShare: preset.episodeShare, maxDocs: preset.maxDocs, curriculumEnd: preset.curriculumEnd,
+    episodeShare: preset.episodeShare, maxDocs: preset.maxDocs, curriculumEnd: preset.curriculumEnd, maxQuestions: preset.maxQuestions,
     parameters: countBaseParameters(cfg),
     corpus: {
       brownTrainDocuments: brown.train.length, brownTrainTokens: brownStream.length,
