@@ -129,7 +129,7 @@ async function doctorCommand(flags: { backend?: string }): Promise<number> {
   return report.ok ? 0 : 2;
 }
 
-async function pretrainCommand(flags: { preset: 'default' | 'tiny'; seed: number; steps?: number; out?: string; backend?: string }): Promise<void> {
+async function pretrainCommand(flags: { preset: 'default' | 'tiny'; seed: number; steps?: number; out?: string; from?: string; backend?: string }): Promise<void> {
   const out = resolve(flags.out ?? join('results', `pretrain-${flags.preset}-seed${flags.seed}`));
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out}: is a file. Fix: give a folder path for the checkpoint`);
@@ -141,6 +141,7 @@ async function pretrainCommand(flags: { preset: 'default' | 'tiny'; seed: number
   const r = await pretrain({
     preset: flags.preset, seed: flags.seed, out, log: (line) => console.log(line),
     ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+    ...(flags.from !== undefined ? { from: resolve(flags.from) } : {}),
     ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
   });
   console.log(`checkpoint ${r.dir} (content hash ${r.contentHash}) in ${r.seconds.toFixed(1)} s\nuse it with: bench run <suite> --checkpoint ${r.dir}`);
@@ -257,6 +258,7 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
     .option('--seed <n>', 'seed', integerParser('--seed', 0), 0)
     .option('--steps <n>', 'optimiser steps (default: the preset\'s)', integerParser('--steps', 1))
     .option('--out <dir>', 'checkpoint folder (default results/pretrain-<preset>-seed<seed>)')
+    .option('--from <dir>', 'continue from this checkpoint, with its model and tokenizer (default: the preset\'s)')
     .addOption(new Option('--backend <name>', 'engine backend').choices([...BACKENDS]))
     .action(pretrainCommand);
 

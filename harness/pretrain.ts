@@ -6,10 +6,11 @@
 // Base corpus = Brown (training documents, tags stripped) + reading-comprehension episodes about
 // fictional entities: a passage of entity documents, then questions answered with the document's
 // own sentence ("A: The capital of X is Y."). Loss is on every token, so answering is an
-// induction-style copy from the passage; a curriculum grows passages from 1 to 4 documents. The
-// entities come from a pool so large (60k) that each is seen about once: the model cannot memorise
-// them and has to read the passage.
+// induction-style copy from the passage; a curriculum may grow passages over training. The default
+// preset continues base-v1 on episodes about a pool of 60k entities, each seen about once: the model
+// cannot memorise them and has to read the passage.
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBrown, splitBrown } from '../datasets/brown.js';
 import { heldOutCapability, pretrainEntityPool } from '../datasets/capability.js';
@@ -18,7 +19,7 @@ import { makeEpisode } from '../datasets/episodes.js';
 import { contentHash } from '../datasets/hash.js';
 import { createRng, type Rng } from '../datasets/rng.js';
 import { initBackend, tf } from './engine/backend.js';
-import { saveCheckpoint } from './engine/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from './engine/checkpoint.js';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from './engine/config.js';
 import { GPT } from './engine/model.js';
 import { countBaseParameters } from './engine/params.js';
@@ -29,8 +30,15 @@ import { UsageError } from './errors.js';
 
 /** The versioned base checkpoint kept with the project. */
 export const SHIPPED_BASE_DIR = fileURLToPath(new URL('../../harness/models/base-v2', import.meta.url));
+/** Where versioned checkpoints are kept. */
+const MODELS_DIR = fileURLToPath(new URL('../../harness/models', import.meta.url));
 
 export interface PretrainPreset {
+  /**
+   * A checkpoint (in harness/models/) to continue from, with its model and tokenizer; null trains
+   * from scratch with `model` and a tokenizer trained on the base corpus.
+   */
+  readonly continueFrom: string | null;
   readonly model: ModelConfig;
   readonly steps: number;
   readonly batchSize: number;
@@ -54,24 +62,29 @@ export interface PretrainPreset {
 }
 
 export const PRETRAIN_PRESETS: Readonly<Record<'default' | 'tiny', PretrainPreset>> = Object.freeze({
-  // Sized to about 65 minutes on 2 CPU cores (wasm + OpenBLAS + fused kernels): ~16.4M tokens.
+  // Continues base-v1 (Brown + episodes about a fixed pool of 2000 entities, 9.8M tokens: it
+  // memorised the pool and read badly) on episodes about a pool so large that each entity is seen
+  // about once, so the only way to answer is to read the passage. About 30 minutes on 2 CPU cores
+  // (wasm + OpenBLAS + fused kernels): 3000 steps of 8 x 256 tokens = 6.1M tokens.
   default: {
+    continueFrom: 'base-v1',
     model: DEFAULT_MODEL_CONFIG,
-    steps: 8000,
+    steps: 3000,
     batchSize: 8,
-    lr: 2e-3,
-    warmupSteps: 200,
-    episodeShare: 0.65,
-    maxDocs: 4,
-    curriculumEnd: 0.25,
+    lr: 1e-3,
+    warmupSteps: 100,
+    episodeShare: 0.8,
+    maxDocs: 3,
+    curriculumEnd: 0,
     entities: 60_000,
     maxQuestions: 6,
-    tokenizerEpisodes: 3000,
-    evalEvery: 600,
+    tokenizerEpisodes: 0,
+    evalEvery: 300,
     evalItems: 100,
   },
   // For tests: a real pretraining of a 2-layer model, in seconds.
   tiny: {
+    continueFrom: null,
     model: { vocabSize: 320, nCtx: 128, nEmbd: 32, nLayer: 2, nHead: 2 },
     steps: 12,
     batchSize: 4,
@@ -95,6 +108,8 @@ export interface PretrainOptions {
   readonly backend?: string;
   /** Overrides the preset's steps. */
   readonly steps?: number;
+  /** Overrides the preset's continueFrom: a checkpoint folder to continue from. */
+  readonly from?: string;
   readonly log: (line: string) => void;
 }
 
@@ -122,7 +137,8 @@ function gitState(): { commit: string | null; dirty: boolean | null } {
 
 /** The passage size at a point of training: grows from 1 to maxDocs by curriculumEnd. */
 function curriculumDocs(p: PretrainPreset, progress: number, rng: Rng): number {
-  const reach = 1 + Math.floor(Math.min(1, progress / p.curriculumEnd) * (p.maxDocs - 1) + 1e-9);
+  const grown = p.curriculumEnd > 0 ? Math.min(1, progress / p.curriculumEnd) : 1;
+  const reach = 1 + Math.floor(grown * (p.maxDocs - 1) + 1e-9);
   return 1 + rng.int(reach);
 }
 
@@ -147,18 +163,26 @@ export async function pretrain(o: PretrainOptions): Promise<{ dir: string; conte
   const backend = await initBackend(o.backend);
   const code = gitState(); // at the start: the code that runs, whatever changes during a long run
   const t0 = performance.now();
-  const cfg = preset.model;
+  const fromDir = o.from ?? (preset.continueFrom === null ? null : join(MODELS_DIR, preset.continueFrom));
+  const start = fromDir === null ? null : loadCheckpoint(fromDir); // hash verified: a bad one exits 2
+  const cfg = start ? start.model.config : preset.model;
   const seqLen = cfg.nCtx;
 
   const brown = splitBrown(loadBrown());
   const entities = pretrainEntityPool(preset.entities);
-  const tokRng = createRng(`tokenizer:${o.seed}`);
-  const tokenizerText = [
-    ...brown.train.map((d) => d.text),
-    ...Array.from({ length: preset.tokenizerEpisodes }, () => makeEpisode(tokRng, entities, { nDocs: 1, nQuestions: 2, phrasing: 'train' }).text),
-  ];
-  const tokenizer = BpeTokenizer.train(tokenizerText, cfg.vocabSize);
-  o.log(`tokenizer: ${tokenizer.vocabSize} tokens (${tokenizer.merges.length} merges) trained in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  let tokenizer: BpeTokenizer;
+  if (start) {
+    tokenizer = start.tokenizer;
+    o.log(`continuing from ${fromDir} (content hash ${start.header.contentHash.slice(0, 16)}…): its model and tokenizer`);
+  } else {
+    const tokRng = createRng(`tokenizer:${o.seed}`);
+    const tokenizerText = [
+      ...brown.train.map((d) => d.text),
+      ...Array.from({ length: preset.tokenizerEpisodes }, () => makeEpisode(tokRng, entities, { nDocs: 1, nQuestions: 2, phrasing: 'train' }).text),
+    ];
+    tokenizer = BpeTokenizer.train(tokenizerText, cfg.vocabSize);
+    o.log(`tokenizer: ${tokenizer.vocabSize} tokens (${tokenizer.merges.length} merges) trained in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
 
   const brownIds: number[] = [];
   for (const d of brown.train) brownIds.push(...tokenizer.encode(d.text), tokenizer.eotId);
@@ -167,7 +191,7 @@ export async function pretrain(o: PretrainOptions): Promise<{ dir: string; conte
   const evalRc = heldOut.rc.slice(0, preset.evalItems);
   o.log(`corpus: Brown ${brown.train.length} training documents (${brownStream.length} tokens), ${entities.length} fictional entities; held out: ${brown.heldOut.length} Brown documents, ${heldOut.rc.length} episodes`);
 
-  const model = GPT.init(cfg, o.seed);
+  const model = start ? start.model : GPT.init(cfg, o.seed);
   const decayed = new Set(model.specs.filter((s) => s.kind === 'linear' || s.kind === 'embedding').map((s) => s.name));
   const trainOpts: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, steps, lr: preset.lr, warmupSteps: preset.warmupSteps };
   const optimizer = new AdamW(model.params, decayed, trainOpts);
@@ -220,7 +244,9 @@ export async function pretrain(o: PretrainOptions): Promise<{ dir: string; conte
   const medianStepMs = sorted[Math.floor(sorted.length / 2)]!;
   const final = curve[curve.length - 1]!;
   const meta = {
-    preset: o.preset, seed: o.seed, steps, batchSize: preset.batchSize, seqLen, lr: preset.lr, warmupSteps: preset.warmupSteps,
+    preset: o.preset, seed: o.seed, steps,
+    continuedFrom: start ? { checkpoint: o.from ?? preset.continueFrom, contentHash: start.header.contentHash } : null,
+    batchSize: preset.batchSize, seqLen, lr: preset.lr, warmupSteps: preset.warmupSteps,
     episodeShare: preset.episodeShare, maxDocs: preset.maxDocs, curriculumEnd: preset.curriculumEnd, maxQuestions: preset.maxQuestions,
     parameters: countBaseParameters(cfg),
     corpus: {

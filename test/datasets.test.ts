@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { continents } from 'countries-list';
 import { detokenizeLine, loadBrown, splitBrown } from '../datasets/brown.js';
-import { heldOutCapability, heldOutEntities, pretrainEntities } from '../datasets/capability.js';
+import { heldOutCapability, heldOutEntities, pretrainEntities, pretrainEntityPool, PRETRAIN_POOL_STREAM } from '../datasets/capability.js';
 import { loadCountries } from '../datasets/countries.js';
 import { ATTRIBUTES, CONTINENTS, makeFictionalEntities } from '../datasets/entities.js';
 import type { Entity } from '../datasets/entities.js';
@@ -220,6 +220,19 @@ test('held-out capability: unseen Brown documents and unseen entities', () => {
     assert.equal(prompt.split('\n').length, 5, 'three documents, a question, an answer line');
     assert.ok(prompt.includes(` ${answer}.`));
   }
+});
+
+test('pretraining pool: several streams, unique names, prefix-stable, never a held-out name', () => {
+  const count = PRETRAIN_POOL_STREAM + 500; // crosses into the second stream
+  const pool = pretrainEntityPool(count);
+  assert.equal(pool.length, count);
+  const names = pool.flatMap((e) => [e.name, e.capital]);
+  assert.equal(new Set(names).size, names.length, 'country and capital names unique across streams');
+  const held = new Set(heldOutEntities().flatMap((e) => [e.name, e.capital, ...e.languages.split(' and ')]));
+  assert.ok(pool.every((e) => !held.has(e.name) && !held.has(e.capital) && e.languages.split(' and ').every((l) => !held.has(l))));
+  assert.deepEqual(pretrainEntityPool(100), pool.slice(0, 100));
+  assert.deepEqual(pretrainEntityPool(PRETRAIN_POOL_STREAM + 10).slice(-10), pool.slice(PRETRAIN_POOL_STREAM, PRETRAIN_POOL_STREAM + 10));
+  assert.throws(() => pretrainEntityPool(0), RangeError);
 });
 
 test('JSONL: every bad line reported as file:line: field, nothing returned', () => {

@@ -21,6 +21,16 @@ test('pretraining is reproducible: same seed, same backend, same content hash', 
     assert.ok(lines.some((l) => /held-out RC exact match/.test(l)));
     const c = await pretrain({ preset: 'tiny', seed: 6, out: join(dir, 'c'), backend: 'wasm', log: () => {} });
     assert.notEqual(c.contentHash, a.contentHash, 'another seed gives another model');
+    // Continuing keeps the starting checkpoint's tokenizer and config, moves its weights, and is
+    // deterministic too; the starting point is recorded.
+    const d1 = await pretrain({ preset: 'tiny', seed: 5, from: join(dir, 'a'), steps: 6, out: join(dir, 'd1'), backend: 'wasm', log: () => {} });
+    const d2 = await pretrain({ preset: 'tiny', seed: 5, from: join(dir, 'a'), steps: 6, out: join(dir, 'd2'), backend: 'wasm', log: () => {} });
+    assert.equal(d1.contentHash, d2.contentHash);
+    const start = readCheckpoint(join(dir, 'a')), cont = readCheckpoint(join(dir, 'd1'));
+    assert.deepEqual(cont.header.tokenizer, start.header.tokenizer);
+    assert.deepEqual(cont.header.config, start.header.config);
+    assert.notDeepEqual(cont.weights.get('wte.weight'), start.weights.get('wte.weight'));
+    assert.deepEqual((cont.header.meta as { continuedFrom: unknown }).continuedFrom, { checkpoint: join(dir, 'a'), contentHash: a.contentHash });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
