@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pretrain, SHIPPED_BASE_DIR } from '../harness/pretrain.js';
 import { readCheckpoint } from '../harness/engine/checkpoint.js';
 import { countBaseParameters } from '../harness/engine/params.js';
@@ -45,4 +45,8 @@ test('the shipped base checkpoint verifies and records how it was made', () => {
   assert.equal(meta.preset, 'default');
   assert.ok(meta.curve.length >= 2, 'learning curve recorded');
   assert.ok(typeof meta.final.heldOutRcExactMatch === 'number');
+  // It continues base-v1, which is kept beside it: the chain from scratch is checkable.
+  const from = (header.meta as { continuedFrom: { checkpoint: string; contentHash: string } }).continuedFrom;
+  assert.equal(from.checkpoint, 'base-v1');
+  assert.equal(readCheckpoint(join(dirname(SHIPPED_BASE_DIR), 'base-v1')).header.contentHash, from.contentHash);
 });
