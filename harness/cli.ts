@@ -9,7 +9,7 @@ import { BACKENDS, initBackend } from './engine/backend.js';
 import { exitCodeOf, UsageError } from './errors.js';
 import { writeReports } from '../reports/index.js';
 import { formatDoctor, runDoctor, type DoctorCheck } from './doctor.js';
-import { pretrain } from './pretrain.js';
+import { pretrain, PRETRAIN_PRESET_NAMES, type PretrainPresetName } from './pretrain.js';
 import { seedRange } from './plan.js';
 import { manifestPath } from './run-files.js';
 import { runBench } from './runner.js';
@@ -129,7 +129,7 @@ async function doctorCommand(flags: { backend?: string }): Promise<number> {
   return report.ok ? 0 : 2;
 }
 
-async function pretrainCommand(flags: { preset: 'default' | 'tiny'; seed: number; steps?: number; out?: string; from?: string; backend?: string }): Promise<void> {
+async function pretrainCommand(flags: { preset: PretrainPresetName; seed: number; steps?: number; out?: string; from?: string; backend?: string }): Promise<void> {
   const out = resolve(flags.out ?? join('results', `pretrain-${flags.preset}-seed${flags.seed}`));
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out}: is a file. Fix: give a folder path for the checkpoint`);
@@ -254,7 +254,7 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
     .action(async (flags: { backend?: string }) => setExit(await doctorCommand(flags)));
 
   program.command('pretrain').description('train a base checkpoint (deterministic for a seed)')
-    .addOption(new Option('--preset <name>', 'model and budget').choices(['default', 'tiny']).default('default'))
+    .addOption(new Option('--preset <name>', 'recipe: default (continues base-v1: base-v2), base-v1 (from scratch), tiny (tests)').choices([...PRETRAIN_PRESET_NAMES]).default('default'))
     .option('--seed <n>', 'seed', integerParser('--seed', 0), 0)
     .option('--steps <n>', 'optimiser steps (default: the preset\'s)', integerParser('--steps', 1))
     .option('--out <dir>', 'checkpoint folder (default results/pretrain-<preset>-seed<seed>)')

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBrown, splitBrown } from '../datasets/brown.js';
-import { heldOutCapability, pretrainEntityPool } from '../datasets/capability.js';
+import { heldOutCapability, pretrainEntities, pretrainEntityPool } from '../datasets/capability.js';
 import { ATTRIBUTES, type Entity } from '../datasets/entities.js';
 import { makeEpisode } from '../datasets/episodes.js';
 import { contentHash } from '../datasets/hash.js';
@@ -49,7 +49,12 @@ export interface PretrainPreset {
   /** Largest passage (entity documents) in the curriculum, reached at `curriculumEnd` of training. */
   readonly maxDocs: number;
   readonly curriculumEnd: number;
-  /** Fictional entities episodes are drawn from (pretrainEntityPool). */
+  /**
+   * Where episodes' fictional entities come from: 'pool' = pretrainEntityPool (so many that each is
+   * seen about once), 'fixed' = pretrainEntities (base-v1's 2000, which it memorised).
+   */
+  readonly entitySource: 'pool' | 'fixed';
+  /** How many entities episodes are drawn from. */
   readonly entities: number;
   /** Most questions after one passage (at most the passage's facts). */
   readonly maxQuestions: number;
@@ -61,7 +66,10 @@ export interface PretrainPreset {
   readonly evalItems: number;
 }
 
-export const PRETRAIN_PRESETS: Readonly<Record<'default' | 'tiny', PretrainPreset>> = Object.freeze({
+export const PRETRAIN_PRESET_NAMES = ['default', 'base-v1', 'tiny'] as const;
+export type PretrainPresetName = (typeof PRETRAIN_PRESET_NAMES)[number];
+
+export const PRETRAIN_PRESETS: Readonly<Record<PretrainPresetName, PretrainPreset>> = Object.freeze({
   // Continues base-v1 (Brown + episodes about a fixed pool of 2000 entities, 9.8M tokens: it
   // memorised the pool and read badly) on episodes about a pool so large that each entity is seen
   // about once, so the only way to answer is to read the passage. About 30 minutes on 2 CPU cores
@@ -76,10 +84,30 @@ export const PRETRAIN_PRESETS: Readonly<Record<'default' | 'tiny', PretrainPrese
     episodeShare: 0.8,
     maxDocs: 3,
     curriculumEnd: 0,
+    entitySource: 'pool',
     entities: 60_000,
     maxQuestions: 6,
     tokenizerEpisodes: 0,
     evalEvery: 300,
+    evalItems: 100,
+  },
+  // base-v1, from scratch: 92 minutes on 2 cores with the plain kernels (ADAPTBENCH_KERNELS=plain
+  // reproduces its hash; it was made before the fused kernels), 4800 steps = 9.8M tokens.
+  'base-v1': {
+    continueFrom: null,
+    model: DEFAULT_MODEL_CONFIG,
+    steps: 4800,
+    batchSize: 8,
+    lr: 2e-3,
+    warmupSteps: 200,
+    episodeShare: 0.7,
+    maxDocs: 4,
+    curriculumEnd: 0.5,
+    entitySource: 'fixed',
+    entities: 2000,
+    maxQuestions: 3,
+    tokenizerEpisodes: 3000,
+    evalEvery: 400,
     evalItems: 100,
   },
   // For tests: a real pretraining of a 2-layer model, in seconds.
@@ -93,6 +121,7 @@ export const PRETRAIN_PRESETS: Readonly<Record<'default' | 'tiny', PretrainPrese
     episodeShare: 0.6,
     maxDocs: 2,
     curriculumEnd: 0.5,
+    entitySource: 'pool',
     entities: 200,
     maxQuestions: 3,
     tokenizerEpisodes: 100,
@@ -102,7 +131,7 @@ export const PRETRAIN_PRESETS: Readonly<Record<'default' | 'tiny', PretrainPrese
 });
 
 export interface PretrainOptions {
-  readonly preset: 'default' | 'tiny';
+  readonly preset: PretrainPresetName;
   readonly seed: number;
   readonly out: string;
   readonly backend?: string;
@@ -169,7 +198,7 @@ export async function pretrain(o: PretrainOptions): Promise<{ dir: string; conte
   const seqLen = cfg.nCtx;
 
   const brown = splitBrown(loadBrown());
-  const entities = pretrainEntityPool(preset.entities);
+  const entities = preset.entitySource === 'pool' ? pretrainEntityPool(preset.entities) : pretrainEntities(preset.entities);
   let tokenizer: BpeTokenizer;
   if (start) {
     tokenizer = start.tokenizer;
