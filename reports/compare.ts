@@ -4,7 +4,7 @@
 // the report does), unless `strict`; rows that lost every completed cell count as regressions.
 // Pure: the CLI gates on `regressions`, compare-report.ts renders the markdown and HTML.
 import { METRIC_IDS, METRICS } from '../harness/metrics/definitions.js';
-import type { MetricId } from '../harness/metrics/definitions.js';
+import type { MetricDefinition, MetricId } from '../harness/metrics/definitions.js';
 import { UsageError } from '../harness/errors.js';
 import type { LoadedRun } from './load.js';
 import { summarizeRun } from './summary.js';
@@ -107,14 +107,16 @@ export function compareMetric(
   if (!baseline || !run) return { ...common, ratio: null, worsening: null, status: 'missing', separated: null };
   const ratio = baseline.mean !== 0 ? run.mean / baseline.mean : null;
   const separated = separatedOf(baseline, run);
-  const better = METRICS[metric].higherIsBetter;
+  const def: MetricDefinition = METRICS[metric];
+  const better = def.higherIsBetter;
   if (better === null) return { ...common, ratio, worsening: null, status: 'informational', separated };
   const diff = run.mean - baseline.mean;
   // Relative to the baseline's size; from a baseline of 0 any change is infinitely large.
   const relative = diff === 0 ? 0 : baseline.mean === 0 ? Math.sign(diff) * Infinity : diff / Math.abs(baseline.mean);
   const worsening = better ? -relative : relative;
   let status: MetricStatus = 'within-threshold';
-  if (Math.abs(worsening) > threshold) {
+  const bothAcceptable = def.acceptableUpTo !== undefined && baseline.mean <= def.acceptableUpTo && run.mean <= def.acceptableUpTo;
+  if (Math.abs(worsening) > threshold && !bothAcceptable) {
     status = !strict && separated === false ? 'not-separable' : worsening > 0 ? 'regressed' : 'improved';
   }
   return { ...common, ratio, worsening, status, separated };

@@ -26,6 +26,9 @@ test('compareMetric: worse beyond the threshold regresses only where the interva
   const zero = compareMetric('kqa', 'lora', 'forgetting.ceDelta', s(0), s(0.01), 0.1, false);
   assert.deepEqual([zero.ratio, zero.worsening, zero.status], [null, Infinity, 'regressed']);
   assert.equal(compareMetric('kqa', 'base', 'forgetting.ceDelta', s(0), s(0), 0.1, false).status, 'within-threshold');
+  // Float noise under the export's pass bound is not a regression; crossing the bound is.
+  assert.equal(compareMetric('kqa', 'lora', 'export.logitsMaxAbsDiff', s(2e-6), s(9e-6), 0.1, true).status, 'within-threshold');
+  assert.equal(compareMetric('kqa', 'lora', 'export.logitsMaxAbsDiff', s(2e-6), s(3e-4), 0.1, true).status, 'regressed');
   // No better direction: shown, never judged; a side missing: listed.
   assert.equal(compareMetric('kqa', 'lora', 'params.trainable', s(10), s(1000), 0.1, false).status, 'informational');
   assert.equal(compareMetric('kqa', 'lora', 'quality.exactMatch', s(0.5), null, 0.1, false).status, 'missing');

@@ -3,11 +3,11 @@
 // real position of the prefill and every decode step, and whether greedy generation gives the same
 // tokens. Padding positions are left out: their values are meaningless in both.
 import type { GPT } from '../engine/model.js';
+import { LOGITS_TOLERANCE } from '../metrics/definitions.js';
 import { onnxGreedy, leftPad, type OnnxDecoder } from './session.js';
 import { tfjsGreedy } from './tfjs-decoder.js';
 
-/** The largest logit difference the export may show against tfjs (float32 rounding of a reordered sum). */
-export const LOGITS_TOLERANCE = 1e-4;
+export { LOGITS_TOLERANCE };
 
 export interface Equivalence {
   /** max |logits(onnx) - logits(tfjs)| over real positions, prefill and steps. */

@@ -11,7 +11,15 @@ export interface MetricDefinition {
   readonly higherIsBetter: boolean | null;
   /** What is measured, and how, in one sentence. */
   readonly description: string;
+  /**
+   * For a lower-is-better metric with a pass bound: any value at or below it is as good as any
+   * other, so a change that stays within it is never a regression (float noise is not one).
+   */
+  readonly acceptableUpTo?: number;
 }
+
+/** The largest logit difference an ONNX export may show against tfjs (float32 rounding of a reordered sum). */
+export const LOGITS_TOLERANCE = 1e-4;
 
 export const METRICS = {
   'quality.exactMatch': {
@@ -249,11 +257,11 @@ export const METRICS = {
   'latency.baseTokenP50Ms': { label: 'Base per-token latency p50 (same cell)', unit: 'ms', higherIsBetter: false, description: 'Median decode-step time of the base model\'s ONNX export, timed in this cell interleaved with the served model: the denominator of the ratios.' },
   'latency.baseRequestP50Ms': { label: 'Base request latency p50 (same cell)', unit: 'ms', higherIsBetter: false, description: 'Median request time of the base model\'s ONNX export, timed in this cell interleaved with the served model.' },
   'export.logitsMaxAbsDiff': {
-    label: 'ONNX vs tfjs logits, max diff', unit: '', higherIsBetter: false,
+    label: 'ONNX vs tfjs logits, max diff', unit: '', higherIsBetter: false, acceptableUpTo: LOGITS_TOLERANCE,
     description: 'Max |logits(ONNX) - logits(tfjs)| of the served model over the latency prompt\'s prefill and every decode step (the exported model is the model when <= 1e-4 and greedy tokens agree).',
   },
   'export.unmergedLogitsMaxAbsDiff': {
-    label: 'Unmerged ONNX vs tfjs logits, max diff', unit: '', higherIsBetter: false,
+    label: 'Unmerged ONNX vs tfjs logits, max diff', unit: '', higherIsBetter: false, acceptableUpTo: LOGITS_TOLERANCE,
     description: 'Max |logits(ONNX, adapter branch in the graph) - logits(tfjs model as trained)| over the same prefill and decode steps.',
   },
 } as const satisfies Record<string, MetricDefinition>;
