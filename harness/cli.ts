@@ -68,7 +68,7 @@ function runOptions(cmd: Command): Command {
     .option('--out <dir>', 'run folder (default results/<UTC time>)')
     .option('--resume', 'finish the run in --out: skip cells that completed, run the rest')
     .addOption(new Option('--backend <name>', 'engine backend (default: the best that starts)').choices([...BACKENDS]))
-    .option('--checkpoint <dir>', 'base checkpoint folder (default: the shipped harness/models/base-v1)')
+    .option('--checkpoint <dir>', 'base checkpoint folder (default: the shipped harness/models/base-v2)')
     .option('--limit-test <n>', 'evaluate at most n test questions per cell (recorded in each result)', integerParser('--limit-test', 1));
 }
 

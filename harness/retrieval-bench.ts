@@ -390,7 +390,7 @@ export function registerRetrievalCommand(program: Command, setExit: (code: numbe
     .option('--ivf <factory>', 'faiss IVF factory string (default IVF<nlist>,Flat sized to each set)')
     .option('--suite <name>', 'suite whose documents and test questions are embedded', d.suite)
     .option('--no-suite', 'synthetic sets only')
-    .option('--checkpoint <dir>', 'checkpoint for the model embedder (default: the shipped base-v1 when present; else tfidf only)')
+    .option('--checkpoint <dir>', 'checkpoint for the model embedder (default: the shipped base checkpoint when present; else tfidf only)')
     .option('--out <dir>', 'folder for retrieval.json and retrieval.txt (default results/retrieval-<UTC time>)')
     .action(async (flags: RetrievalFlags) => {
       const checkpoint = flags.checkpoint !== undefined ? resolve(flags.checkpoint) : existsSync(join(SHIPPED_BASE_DIR, 'checkpoint.json')) ? SHIPPED_BASE_DIR : null;
