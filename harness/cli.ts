@@ -44,7 +44,16 @@ function seedListParser(value: string): number[] {
   return seeds;
 }
 
-const commaList = (value: string): string[] => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+/**
+ * A comma-separated option that may also be repeated: `--approach a --approach b,c` is [a, b, c]
+ * (a repeated flag that silently kept only its last value lost cells). A default is replaced, not
+ * extended: commander passes it as `previous` on the first occurrence.
+ */
+const commaList = (defaults?: readonly string[]) => (value: string, previous?: string[]): string[] => [
+  ...(previous && previous !== defaults ? previous : []),
+  ...value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+];
+const PERF_DEFAULT_APPROACHES: string[] = ['full'];
 
 /** The command as typed, for the manifest (arguments with spaces quoted). */
 function commandLine(argv: readonly string[]): string {
@@ -222,7 +231,7 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
   runOptions(
     program.command('run').description('run suites with some approaches and seeds')
       .argument('<suite...>', `suites to run (${suiteNames().join(', ')})`)
-      .option('--approach <list>', 'comma-separated approaches, each name or name:key=value:... (default: all)', commaList)
+      .option('--approach <list>', 'comma-separated approaches, each name or name:key=value:... (default: all)', commaList())
       .option('--export-trec', 'also write each retrieving cell\'s document ranking and qrels in TREC format to <run>/trec/'),
   ).action(async (suites: string[], flags: RunFlags & { approach?: string[]; exportTrec?: boolean }) => {
     if (!flags.exportTrec) {
@@ -274,10 +283,10 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
     .option('--steps <n>', 'timed steps per repeat', integerParser('--steps', 1), 10)
     .option('--warmup <n>', 'untimed steps first', integerParser('--warmup', 0), 3)
     .option('--repeats <n>', 'repeats (medians are reported)', integerParser('--repeats', 1), 3)
-    .option('--approach <list>', 'full, lora, qlora', commaList, ['full'])
+    .option('--approach <list>', 'full, lora, qlora', commaList(PERF_DEFAULT_APPROACHES), PERF_DEFAULT_APPROACHES)
     .option('--vs-torch', 'run the PyTorch reference in the same invocation (needs python3-torch)', false)
     .option('--inference', 'also time evaluation and KV-cached greedy generation of the base model', false)
-    .option('--paths <list>', 'compare engine paths, each in its own process, repeats interleaved: tfjs (tfjs kernels), blas (+ OpenBLAS matmul), fused (+ fused kernels, the default)', commaList)
+    .option('--paths <list>', 'compare engine paths, each in its own process, repeats interleaved: tfjs (tfjs kernels), blas (+ OpenBLAS matmul), fused (+ fused kernels, the default)', commaList())
     .option('--json <file>', 'also write the figures as JSON')
     .addOption(new Option('--backend <name>', 'engine backend').choices([...BACKENDS]))
     .action(perfCommand);

@@ -213,6 +213,8 @@ test('bad input: clear message, exit 2, no output folder', async (t) => {
   const cases: Array<[string, string[], RegExp]> = [
     ['unknown suite', ['run', 'no-such-suite'], /unknown suite "no-such-suite". Valid suites: knowledge-qa/],
     ['unknown approach', ['run', 'knowledge-qa', '--approach', 'base,no-such'], /unknown approach "no-such". Valid approaches: base/],
+    // A repeated --approach adds to the list: the bad first one is not dropped in favour of the last.
+    ['unknown approach, flag repeated', ['run', 'knowledge-qa', '--approach', 'no-such', '--approach', 'base'], /unknown approach "no-such". Valid approaches: base/],
     ['unknown approach option', ['run', 'knowledge-qa', '--approach', 'base:rank=4'], /approach.base has no option "rank"/],
     ['unknown flag', ['run', 'knowledge-qa', '--frobnicate'], /unknown option '--frobnicate'/],
     ['unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
