@@ -1,7 +1,7 @@
-// `bench pretrain`: trains the base model from scratch on the base corpus, deterministically for a
-// seed, and writes a versioned checkpoint with its provenance and learning curve. The checkpoint
-// made by the `default` preset is kept in the repository (SHIPPED_BASE_DIR), so a fresh clone runs
-// `bench all` without pretraining.
+// `bench pretrain`: trains the base model on the base corpus, from scratch or continuing a
+// checkpoint, deterministically for a seed, and writes a versioned checkpoint with its provenance
+// and learning curve. The checkpoint made by the `default` preset (continuing the `base-v1` preset's)
+// is kept in the repository (SHIPPED_BASE_DIR), so a fresh clone runs `bench all` without pretraining.
 //
 // Base corpus = Brown (training documents, tags stripped) + reading-comprehension episodes about
 // fictional entities: a passage of entity documents, then questions answered with the document's
