@@ -51,6 +51,11 @@ export function pretrainEntities(count = PRETRAIN_ENTITY_COUNT): Entity[] {
   return makeFictionalEntities(PRETRAIN_ENTITY_SEED, count);
 }
 
+/** The names an entity introduces: country, capital and languages (what must not leak between sets). */
+function namesOf(e: Entity): string[] {
+  return [e.name, e.capital, ...e.languages.split(' and ')];
+}
+
 /**
  * The pretraining pool: `count` entities, so many that each is seen about once in pretraining, so a
  * question can only be answered by copying from the passage (with a pool of 2000 the base-v1 model
@@ -59,7 +64,7 @@ export function pretrainEntities(count = PRETRAIN_ENTITY_COUNT): Entity[] {
  */
 export function pretrainEntityPool(count: number): Entity[] {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`pretrainEntityPool: count must be a positive integer, got ${count}`);
-  const exclude = new Set(heldOutEntities().flatMap((e) => [e.name, e.capital, ...e.languages.split(' and ')]));
+  const exclude = new Set(heldOutEntities().flatMap(namesOf));
   const pool: Entity[] = [];
   for (let stream = 0; pool.length < count; stream++) {
     const part = makeFictionalEntities(`${PRETRAIN_POOL_SEED}-${stream}`, Math.min(PRETRAIN_POOL_STREAM, count - pool.length), { exclude });
@@ -73,7 +78,7 @@ export function pretrainEntityPool(count: number): Entity[] {
 
 /** Held-out entities: no name, capital or language shared with any pretraining entity. */
 export function heldOutEntities(): Entity[] {
-  const exclude = new Set(pretrainEntities().flatMap((e) => [e.name, e.capital, ...e.languages.split(' and ')]));
+  const exclude = new Set(pretrainEntities().flatMap(namesOf));
   return makeFictionalEntities(HELDOUT_ENTITY_SEED, HELDOUT_ENTITY_COUNT, { exclude });
 }
 

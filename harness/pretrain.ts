@@ -252,8 +252,8 @@ export async function pretrain(o: PretrainOptions): Promise<{ dir: string; conte
       if (rng.next() < preset.episodeShare) {
         row = episodeRow(tokenizer, rng, entities, () => curriculumDocs(preset, progress, rng), preset.maxQuestions, seqLen + 1);
       } else {
-        const start = rng.int(brownStream.length - seqLen - 1);
-        row = brownStream.subarray(start, start + seqLen + 1);
+        const offset = rng.int(brownStream.length - seqLen - 1);
+        row = brownStream.subarray(offset, offset + seqLen + 1);
       }
       for (let j = 0; j < seqLen; j++) {
         ids[r * seqLen + j] = row[j]!;
