@@ -2,7 +2,7 @@
 // training data and budget (adapters/training.ts). It serves as trained, and ships a full checkpoint.
 import { tf } from '../harness/engine/backend.js';
 import { countBaseParameters } from '../harness/engine/params.js';
-import { closedBookPrompts, copyOf, fineTune, fullCheckpointBytes, learningRateProblems } from './training.js';
+import { copyOf, fineTune, fullCheckpointBytes, learningRateProblems } from './training.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
 
 /** AdamW's decoupled decay on linear and embedding weights, as in pretraining. */
@@ -27,7 +27,7 @@ export const fullFt: Approach = Object.freeze({
       const checkpointBytes = await fullCheckpointBytes(model, ctx.base.tokenizer);
       return {
         model,
-        prompts: closedBookPrompts,
+        prompts: async (examples) => ctx.prompts.closedBook(examples),
         params: { total, trainable: total },
         training: r.training,
         memory: r.memory,

@@ -4,7 +4,6 @@
 // the answer is among them, in the rest it is removed and only distractors remain, so the model
 // learns to use a passage when it is there and to rely on what it learned when it is not. Loss is on
 // the answer only, as for every fine-tuning approach here.
-import { formatTarget } from '../datasets/episodes.js';
 import { createRng } from '../datasets/rng.js';
 import type { ModelConfig } from '../harness/engine/config.js';
 import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } from '../harness/engine/lora.js';
@@ -16,7 +15,7 @@ import type { CellRetrieval } from './rag.js';
 import { checkIds, fineTune, frozenCopyWith, learningRateProblems, trainBudgetOf } from './training.js';
 import type { TrainingExample } from './training.js';
 import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
-import type { SuiteData } from '../suites/types.js';
+import type { RetrievalCorpus } from '../tasks/prompts.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
 
 /** RAFT's P: the share of training examples whose passages include the one stating the answer. */
@@ -35,47 +34,53 @@ export interface RaftStats {
 }
 
 /**
- * One example per training question: the retrieved passages (gold forced in or taken out, RAFT),
- * fitted to a training row, then the answer; loss on the answer tokens only.
+ * One example per training example: the retrieved passages (gold forced in or taken out, RAFT),
+ * fitted to a training row, then the target; loss on the target only. Where the corpus is the
+ * training examples themselves (demonstrations), an example never retrieves itself.
  */
 export function raftExamples(ctx: CellContext, r: CellRetrieval, k: number, oracleShare: number): { examples: TrainingExample[]; stats: RaftStats } {
   const tok = ctx.base.tokenizer;
   const { seqLen } = trainBudgetOf(ctx.suite, ctx.base.model.config.nCtx);
   const rng = createRng(`raft:${ctx.suite.name}:${ctx.seed}`);
-  const docText = new Map(ctx.data.documents.map((d) => [d.id, d.text]));
-  // k + 1 retrieved, so that k distractors remain when the gold passage is taken out.
-  const retrieved = r.passagesFor(ctx.data.train.map((q) => q.question), k + 1);
+  const docText = new Map(r.corpus.documents.map((d) => [d.id, d.text]));
+  // k + 1 retrieved, so that k distractors remain when the gold passage (or the example itself) is taken out.
+  const retrieved = r.passagesFor(ctx.data.train.map((ex) => ctx.prompts.query(ex)), k + 1 + (r.corpus.kind === 'demonstrations' ? 1 : 0));
   const examples: TrainingExample[] = [];
   let withGold = 0, kept = 0, reduced = 0;
-  ctx.data.train.forEach((q, i) => {
-    const gold = docText.get(q.docId);
-    if (gold === undefined) throw new Error(`lora-rag: training question ${q.id} refers to document ${q.docId}, which the suite does not have`);
-    const others = retrieved[i]!.filter((p) => p !== gold);
-    const target = tok.encode(formatTarget(q.answer));
-    // A row holds seqLen + 1 tokens: the prompt, the answer and end-of-text.
-    const budget = seqLen + 1 - target.length - 1;
+  ctx.data.train.forEach((ex, i) => {
+    const golds = ex.docIds.map((id) => {
+      const text = docText.get(id);
+      if (text === undefined) throw new Error(`lora-rag: training example ${ex.id} refers to document ${id}, which the suite does not have`);
+      return text;
+    });
+    const self = r.corpus.kind === 'demonstrations' ? ctx.prompts.demonstration(ex) : null;
+    const others = retrieved[i]!.filter((p) => !golds.includes(p) && p !== self);
+    // A row holds seqLen + 1 tokens: the prompt, the target and end-of-text.
+    const budget = ctx.prompts.rowBudget(ex, seqLen);
+    const fitted = ctx.prompts.fitExample(ex, budget);
+    const fitWith = (passages: readonly string[]): FittedPrompt => fitPrompt(passages, (ps) => ctx.prompts.render(fitted.ex, ps), tok, budget);
     let fit: FittedPrompt;
     let hasGold = false;
-    if (rng.next() < oracleShare) {
-      // As many passages as fit with the gold one kept, then the gold one at a random position
+    if (rng.next() < oracleShare && golds.length > 0) {
+      // As many passages as fit with the gold ones kept, then the gold ones at random positions
       // among them (position is no hint); the same texts in another order need the same tokens.
-      const first = fitPrompt([gold, ...others.slice(0, k - 1)], q.question, q.leadIn, tok, budget);
+      const first = fitWith([...golds, ...others.slice(0, Math.max(0, k - golds.length))]);
       hasGold = first.passages.length > 0;
       if (first.passages.length > 1) {
-        const chosen = rng.shuffle([gold, ...others.slice(0, first.passages.length - 1)]);
-        fit = fitPrompt(chosen, q.question, q.leadIn, tok, budget);
-        hasGold = fit.passages.includes(gold);
+        const chosen = rng.shuffle([...golds.slice(0, first.passages.length), ...others.slice(0, Math.max(0, first.passages.length - golds.length))]);
+        fit = fitWith(chosen);
+        hasGold = fit.passages.some((p) => golds.includes(p));
       } else {
         fit = first;
       }
     } else {
-      fit = fitPrompt(others.slice(0, k), q.question, q.leadIn, tok, budget);
+      fit = fitWith(others.slice(0, k));
     }
     if (fit.passages.length < k) reduced += 1;
     if (hasGold) withGold += 1;
     kept += fit.passages.length;
-    const prompt = tok.encode(fit.prompt);
-    examples.push({ kind: 'qa', tokens: [...prompt, ...target, tok.eotId], lossOn: [...prompt.map(() => false), ...target.map(() => true), false] });
+    ctx.prompts.record('train', fitted.tokensCut);
+    examples.push(ctx.prompts.trainingExample(ex, seqLen, fit.prompt));
   });
   return { examples, stats: { examples: examples.length, withGold, passagesPerExample: kept / Math.max(1, examples.length), reduced } };
 }
@@ -91,7 +96,7 @@ export const loraRag: Approach = Object.freeze({
     ...(isShare(config['oracleShare']) ? [] : [`approach.lora-rag.oracleShare must be a number in [0, 1] (got ${JSON.stringify(config['oracleShare'])})`]),
   ],
   validateForModel: (config: ApproachConfig, model: ModelConfig) => loraModelProblems(config, model, 'approach.lora-rag'),
-  validateForData: (config: ApproachConfig, data: SuiteData, tokenizer: BpeTokenizer) => retrievalDataProblems(config, data, tokenizer, 'lora-rag'),
+  validateForData: (config: ApproachConfig, corpus: RetrievalCorpus, tokenizer: BpeTokenizer) => retrievalDataProblems(config, corpus, tokenizer, 'lora-rag'),
   async run(ctx: CellContext): Promise<ApproachOutcome> {
     const cfg = retrievalConfig(ctx.config);
     const oracleShare = ctx.config['oracleShare'] as number;
@@ -112,7 +117,7 @@ export const loraRag: Approach = Object.freeze({
       const { adapterBytes, serving, mergeDiff, checkpointBytes } = await mergeTrainedLora(ctx, 'lora-rag', model, adapter, settings, ids);
       return {
         model,
-        prompts: async (questions) => r.prompts(questions),
+        prompts: async (examples) => r.prompts(examples),
         params: { total, trainable },
         training: t.training,
         memory: t.memory,

@@ -8,7 +8,7 @@ import { GPT } from '../harness/engine/model.js';
 import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf, type LoraSettings } from '../harness/engine/lora.js';
 import { restoreAdapter, snapshotAdapter } from '../harness/export/adapter-snapshot.js';
 import { countBaseParameters } from '../harness/engine/params.js';
-import { checkIds, closedBookPrompts, fineTune, frozenCopyWith, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir } from './training.js';
+import { checkIds, fineTune, frozenCopyWith, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir } from './training.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext, ServingForms } from './types.js';
 
 /** LoRA options shared by lora and qlora: PEFT's common rank 8, alpha 2r, no dropout, the fused attention projection. */
@@ -79,7 +79,7 @@ export const lora: Approach = Object.freeze({
       ctx.log(`merged the adapter: logits differ by ${mergeDiff.toExponential(2)} of their scale; adapter file ${adapterBytes} bytes, full checkpoint ${checkpointBytes} bytes`);
       return {
         model,
-        prompts: closedBookPrompts,
+        prompts: async (examples) => ctx.prompts.closedBook(examples),
         params: { total, trainable },
         training: r.training,
         memory: r.memory,

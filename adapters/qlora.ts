@@ -8,10 +8,10 @@ import type { ModelConfig } from '../harness/engine/config.js';
 import type { GPT } from '../harness/engine/model.js';
 import { QloraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } from '../harness/engine/lora.js';
 import { countBaseParameters, countLinearWeights, countQloraBaseBytes } from '../harness/engine/params.js';
-import { brownCrossEntropy } from '../harness/evaluation.js';
+import { brownCrossEntropy } from '../harness/engine/evaluate.js';
 import { restoreAdapter, snapshotAdapter } from '../harness/export/adapter-snapshot.js';
 import { LORA_DEFAULTS } from './lora.js';
-import { checkIds, closedBookPrompts, copyOf, fineTune, frozenCopyWith, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir } from './training.js';
+import { checkIds, copyOf, fineTune, frozenCopyWith, fullCheckpointBytes, learningRateProblems, logitsOf, relMaxDiff, scratchDir } from './training.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext, ServingForms } from './types.js';
 
 /** Why a QLoRA model has no unmerged ONNX form here (the note on its unmerged latency metrics). */
@@ -84,7 +84,7 @@ export const qlora: Approach = Object.freeze({
       const result = served;
       return {
         model: result,
-        prompts: closedBookPrompts,
+        prompts: async (examples) => ctx.prompts.closedBook(examples),
         params: { total, trainable },
         training: r.training,
         memory: r.memory,

@@ -1,13 +1,11 @@
-// rag: no training. The suite's documents are chunked, embedded and indexed; each question's top-k
-// chunks go into its prompt (formatPrompt: passages, then the question) and the base model answers.
+// rag: no training. The suite's documents are chunked, embedded and indexed; each example's top-k
+// chunks go into its prompt (passages, then the example) and the base model answers. A choice suite
+// without documents retrieves its labelled training examples instead, shown as demonstrations.
 // The retrieval half (everything but the model) is exported for lora-rag, which serves the same way.
-import { formatPrompt } from '../datasets/episodes.js';
 import { countBaseParameters } from '../harness/engine/params.js';
-import { ANSWER_MAX_NEW_TOKENS } from '../harness/evaluation.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
 import type { Chunk } from '../harness/retrieval/chunking.js';
 import { chunkDocuments } from '../harness/retrieval/chunking.js';
-import { fitPrompt, type FittedPrompt } from '../harness/retrieval/context.js';
 import type { Embedder } from '../harness/retrieval/embedders.js';
 import { EMBEDDER_NAMES, MODEL_EMBEDDER_DEFAULTS, ModelEmbedder, TfidfEmbedder } from '../harness/retrieval/embedders.js';
 import { checkFactory } from '../harness/retrieval/faiss.js';
@@ -18,7 +16,8 @@ import type { BuiltRetrieval, RetrievalEvaluation } from '../harness/retrieval/p
 import { MIN_RUN_SEC, QPS_RUNS, buildRetrieval, evaluateRetrieval } from '../harness/retrieval/pipeline.js';
 import { RetrievalInputError, row } from '../harness/retrieval/vectors.js';
 import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
-import type { QaExample, SuiteData } from '../suites/types.js';
+import type { Example } from '../suites/types.js';
+import type { RetrievalCorpus } from '../tasks/prompts.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
 
 /** Retrieval options shared by rag and lora-rag. */
@@ -106,11 +105,11 @@ export function retrievalConfigProblems(config: ApproachConfig, name: string): s
  * Problems of a valid retrieval config with one suite's data: an empty corpus, or k above the number
  * of chunks it makes. The same chunking as the cell, so the runner can refuse before it writes anything.
  */
-export function retrievalDataProblems(config: ApproachConfig, data: SuiteData, tokenizer: BpeTokenizer, name: string): string[] {
+export function retrievalDataProblems(config: ApproachConfig, corpus: RetrievalCorpus, tokenizer: BpeTokenizer, name: string): string[] {
   const cfg = retrievalConfig(config);
   let chunks: number;
   try {
-    chunks = chunkDocuments(data.documents, cfg.chunkTokens, (t) => tokenizer.encode(t).length).chunks.length;
+    chunks = chunkDocuments(corpus.documents, cfg.chunkTokens, (t) => tokenizer.encode(t).length).chunks.length;
   } catch (err) {
     if (err instanceof RetrievalInputError) return [`approach.${name}: ${err.message}`];
     throw err;
@@ -144,8 +143,10 @@ function makeEmbedder(cfg: RetrievalConfig, ctx: CellContext): Embedder {
 export interface CellRetrieval {
   readonly built: BuiltRetrieval;
   readonly evaluation: RetrievalEvaluation;
-  /** Prompts with retrieved passages, fitted to the context; for any questions. */
-  prompts(questions: readonly QaExample[]): string[];
+  /** What was retrieved from: the suite's documents, or its labelled training examples. */
+  readonly corpus: RetrievalCorpus;
+  /** Prompts with retrieved passages, fitted to the context; for any examples. */
+  prompts(examples: readonly Example[]): string[];
   /** retrieval.* metrics, their notes, and what retrieval was given (for the result's inputs). */
   readonly metrics: Partial<Record<MetricId, number | null>>;
   readonly notes: Partial<Record<MetricId, string>>;
@@ -161,38 +162,38 @@ export interface CellRetrieval {
  */
 export function prepareRetrieval(ctx: CellContext, cfg: RetrievalConfig): CellRetrieval {
   const tok = ctx.base.tokenizer;
-  const { chunks, oversized } = chunkDocuments(ctx.data.documents, cfg.chunkTokens, (t) => tok.encode(t).length);
+  const corpus = ctx.prompts.retrievalCorpus(ctx.data);
+  const { chunks, oversized } = chunkDocuments(corpus.documents, cfg.chunkTokens, (t) => tok.encode(t).length);
   if (cfg.k > chunks.length) {
     throw new RetrievalInputError(`k = ${cfg.k} is larger than the corpus: suite ${ctx.suite.name} has ${chunks.length} chunk(s) to retrieve from. Fix: set k to at most ${chunks.length}`);
   }
   const embedder = makeEmbedder(cfg, ctx);
-  ctx.log(`retrieval: ${chunks.length} chunks of ${ctx.data.documents.length} documents, embedder ${embedder.name}, index ${describeIndex(cfg.index)}`);
+  ctx.log(`retrieval: ${chunks.length} chunks of ${corpus.documents.length} ${corpus.kind}, embedder ${embedder.name}, index ${describeIndex(cfg.index)}`);
   const built = buildRetrieval(chunks, embedder, cfg.index, {
     meta: { suite: ctx.suite.name, suiteHash: ctx.data.contentHash },
     onProgress: (done, total) => ctx.progress('indexing', done, total),
   });
   try {
     const test = ctx.data.test;
-    const evaluation = evaluateRetrieval(built, test.map((q) => ({ id: q.id, text: q.question })), qrelsOf(ctx.data.qrels), cfg.k);
-    const budget = ctx.base.model.config.nCtx - ANSWER_MAX_NEW_TOKENS;
+    // Demonstrations have no relevance judgements: retrieval quality is then not measured, only used.
+    const judged = corpus.kind === 'documents' && ctx.data.qrels.length > 0;
+    const evaluation = evaluateRetrieval(built, test.map((ex) => ({ id: ex.id, text: ctx.prompts.query(ex) })), judged ? qrelsOf(ctx.data.qrels) : null, cfg.k);
+    const budget = ctx.prompts.testBudget;
     // Fitting drops the lowest-ranked passages; the kept ones are then arranged in the configured order.
-    const fitted = (passages: readonly string[], q: QaExample): FittedPrompt => {
-      const fit = fitPrompt(passages, q.question, q.leadIn, tok, budget);
-      if (cfg.order === 'best-first' || fit.passages.length < 2) return fit;
-      return { ...fit, prompt: formatPrompt({ passages: [...fit.passages].reverse(), question: q.question, leadIn: q.leadIn }) };
-    };
+    const fitted = (passages: readonly string[], ex: Example) => ctx.prompts.withPassages(ex, passages, cfg.order);
     const passagesOf = (ids: readonly number[]): Chunk[] => ids.slice(0, cfg.k).map((c) => chunks[c]!);
 
     let kept = 0, reduced = 0, truncated = 0, gold = 0, maxTokens = 0, over = 0;
-    const cached = new Map<string, string>();
-    test.forEach((q, i) => {
+    const cached = new Map<string, { prompt: string; exampleTokensCut: number }>();
+    const key = (ex: Example): string => `${ex.id}\u0000${ctx.prompts.query(ex)}`;
+    test.forEach((ex, i) => {
       const retrieved = passagesOf(evaluation.results[i]!.chunks);
-      const fit = fitted(retrieved.map((c) => c.text), q);
-      cached.set(`${q.id}\u0000${q.question}`, fit.prompt);
+      const fit = fitted(retrieved.map((c) => c.text), ex);
+      cached.set(key(ex), fit);
       kept += fit.passages.length;
       if (fit.passages.length < cfg.k) reduced += 1;
       if (fit.truncated) truncated += 1;
-      if (retrieved.slice(0, fit.passages.length).some((c) => c.docId === q.docId)) gold += 1;
+      if (retrieved.slice(0, fit.passages.length).some((c) => ex.docIds.includes(c.docId))) gold += 1;
       maxTokens = Math.max(maxTokens, fit.tokens);
       if (fit.tokens > budget) over += 1;
     });
@@ -201,39 +202,43 @@ export function prepareRetrieval(ctx: CellContext, cfg: RetrievalConfig): CellRe
       const qv = embedder.embed(questions);
       return questions.map((_, i) => built.index.search(row(qv, i), Math.min(k, built.index.size)).ids.map((c) => chunks[c]!.text));
     };
-    const prompts = (questions: readonly QaExample[]): string[] => {
-      const missing = questions.filter((q) => !cached.has(`${q.id}\u0000${q.question}`));
+    const prompts = (examples: readonly Example[]): string[] => {
+      const missing = examples.filter((ex) => !cached.has(key(ex)));
       if (missing.length) {
-        const passages = passagesFor(missing.map((q) => q.question), cfg.k);
-        missing.forEach((q, i) => cached.set(`${q.id}\u0000${q.question}`, fitted(passages[i]!, q).prompt));
+        const passages = passagesFor(missing.map((ex) => ctx.prompts.query(ex)), cfg.k);
+        missing.forEach((ex, i) => cached.set(key(ex), fitted(passages[i]!, ex)));
       }
-      return questions.map((q) => cached.get(`${q.id}\u0000${q.question}`)!);
+      return examples.map((ex) => {
+        const fit = cached.get(key(ex))!;
+        ctx.prompts.record('test', fit.exampleTokensCut);
+        return fit.prompt;
+      });
     };
 
     const quality = evaluation.quality;
-    const where = `embedder ${embedder.name}, index ${describeIndex(built.index.spec())}, ${chunks.length} chunks; over all ${quality.queries} test questions of the split`;
+    const where = `embedder ${embedder.name}, index ${describeIndex(built.index.spec())}, ${chunks.length} chunks; over all ${quality?.queries ?? test.length} test examples of the split`;
     const metrics: Partial<Record<MetricId, number | null>> = {
-      'retrieval.recallAt1': quality.recallAt1,
-      'retrieval.recallAt5': quality.recallAt5,
-      'retrieval.recallAt10': quality.recallAt10,
-      'retrieval.mrrAt10': quality.mrrAt10,
-      'retrieval.ndcgAt10': quality.ndcgAt10,
+      'retrieval.recallAt1': quality?.recallAt1 ?? null,
+      'retrieval.recallAt5': quality?.recallAt5 ?? null,
+      'retrieval.recallAt10': quality?.recallAt10 ?? null,
+      'retrieval.mrrAt10': quality?.mrrAt10 ?? null,
+      'retrieval.ndcgAt10': quality?.ndcgAt10 ?? null,
       'retrieval.annRecallAt10': evaluation.annRecall,
       'retrieval.queriesPerSec': evaluation.queriesPerSec,
       'retrieval.buildSec': built.buildSec,
       'retrieval.indexBytes': built.file.bytes,
       'retrieval.passagesPerPrompt': kept / test.length,
-      'retrieval.goldInPrompt': gold / test.length,
+      'retrieval.goldInPrompt': judged ? gold / test.length : null,
     };
-    const beir = `BEIR, document level (${where})`;
+    const beir = judged ? `BEIR, document level (${where})` : `not measured: the ${corpus.kind} retrieved from have no relevance judgements (labelled training examples shown as demonstrations)`;
     const notes: Partial<Record<MetricId, string>> = {
       'retrieval.recallAt1': beir, 'retrieval.recallAt5': beir, 'retrieval.recallAt10': beir, 'retrieval.mrrAt10': beir, 'retrieval.ndcgAt10': beir,
       'retrieval.annRecallAt10': `ann-benchmarks recall@${evaluation.annK} against exact search (${where})`,
       'retrieval.queriesPerSec': `single thread, k = ${evaluation.annK}, over the ${test.length} test questions: best of ${QPS_RUNS} runs of at least ${MIN_RUN_SEC} s${built.index.type === 'faiss' ? `, OMP_NUM_THREADS=${built.file.threads ?? 'unset'}` : ''}`,
-      'retrieval.passagesPerPrompt': `k = ${cfg.k}; ${reduced} of ${test.length} prompts hold fewer to leave ${ANSWER_MAX_NEW_TOKENS} answer tokens in the ${ctx.base.model.config.nCtx}-token context${truncated ? `; ${truncated} hold one passage cut at its end` : ''}${over ? `; in ${over} the question alone exceeds the budget (no passage; generation keeps the prompt's last tokens)` : ''}`,
-      'retrieval.goldInPrompt': truncated ? `counts the ${truncated} prompts whose only passage was cut, whether or not the answer survived the cut` : 'over all test questions of the split',
+      'retrieval.passagesPerPrompt': `k = ${cfg.k}; ${reduced} of ${test.length} prompts hold fewer to leave ${ctx.base.model.config.nCtx - budget} answer tokens in the ${ctx.base.model.config.nCtx}-token context${truncated ? `; ${truncated} hold one passage cut at its end` : ''}${over ? `; in ${over} the question alone exceeds the budget (no passage; generation keeps the prompt's last tokens)` : ''}`,
+      'retrieval.goldInPrompt': !judged ? beir : truncated ? `counts the ${truncated} prompts whose only passage was cut, whether or not the answer survived the cut` : 'over all test questions of the split',
     };
-    const docIds = ctx.data.documents.map((d) => d.id);
+    const docIds = corpus.documents.map((d) => d.id);
     const docIndex = new Map(docIds.map((id, i) => [id, i]));
     const inputs = {
       retrieval: {
@@ -242,8 +247,9 @@ export function prepareRetrieval(ctx: CellContext, cfg: RetrievalConfig): CellRe
         indexFile: { bytes: built.file.bytes, sha256: built.file.sha256, ...(built.file.threads ? { ompThreads: built.file.threads } : {}) },
         k: cfg.k,
         order: cfg.order,
-        chunking: { chunkTokens: cfg.chunkTokens, chunks: chunks.length, documents: ctx.data.documents.length, oversized },
-        context: { nCtx: ctx.base.model.config.nCtx, answerTokens: ANSWER_MAX_NEW_TOKENS, promptBudgetTokens: budget, promptsWithFewerThanK: reduced, promptsWithCutPassage: truncated, promptsOverBudgetWithoutPassages: over, maxPromptTokens: maxTokens },
+        corpus: corpus.kind,
+        chunking: { chunkTokens: cfg.chunkTokens, chunks: chunks.length, documents: corpus.documents.length, oversized },
+        context: { nCtx: ctx.base.model.config.nCtx, answerTokens: ctx.base.model.config.nCtx - budget, promptBudgetTokens: budget, promptsWithFewerThanK: reduced, promptsWithCutPassage: truncated, promptsOverBudgetWithoutPassages: over, maxPromptTokens: maxTokens },
         distance: 'cosine (1 - inner product of L2-normalised vectors)',
         evaluatedOn: { questions: test.length, split: 'test', embedSec: evaluation.embedSec, corpusEmbedSec: built.embedSec },
         // The document ranking of every test question, for `--export-trec` (TREC run format).
@@ -255,7 +261,7 @@ export function prepareRetrieval(ctx: CellContext, cfg: RetrievalConfig): CellRe
         },
       },
     };
-    return { built, evaluation, prompts, metrics, notes, inputs, passagesFor };
+    return { built, evaluation, corpus, prompts, metrics, notes, inputs, passagesFor };
   } catch (err) {
     built.dispose();
     throw err;
@@ -264,15 +270,15 @@ export function prepareRetrieval(ctx: CellContext, cfg: RetrievalConfig): CellRe
 
 export const rag: Approach = Object.freeze({
   name: 'rag',
-  description: 'No training: retrieve the top-k chunks of the suite\'s documents for each question (tfidf or model embedder; exact, hnswlib or faiss index) and answer with the base model.',
+  description: 'No training: retrieve the top-k chunks of the suite\'s documents for each example (tfidf or model embedder; exact, hnswlib or faiss index; a choice suite without documents retrieves labelled training examples as demonstrations) and answer with the base model.',
   defaults: RETRIEVAL_DEFAULTS,
   validateConfig: (config: ApproachConfig) => retrievalConfigProblems(config, 'rag'),
-  validateForData: (config: ApproachConfig, data: SuiteData, tokenizer: BpeTokenizer) => retrievalDataProblems(config, data, tokenizer, 'rag'),
+  validateForData: (config: ApproachConfig, corpus: RetrievalCorpus, tokenizer: BpeTokenizer) => retrievalDataProblems(config, corpus, tokenizer, 'rag'),
   async run(ctx: CellContext): Promise<ApproachOutcome> {
     const r = prepareRetrieval(ctx, retrievalConfig(ctx.config));
     return {
       model: ctx.base.model,
-      prompts: async (questions) => r.prompts(questions),
+      prompts: async (examples) => r.prompts(examples),
       params: { total: countBaseParameters(ctx.base.header.config), trainable: 0 },
       training: null,
       memory: null,

@@ -5,7 +5,6 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatPrompt, formatTarget } from '../datasets/episodes.js';
 import { createRng } from '../datasets/rng.js';
 import { tf } from '../harness/engine/backend.js';
 import { saveCheckpoint } from '../harness/engine/checkpoint.js';
@@ -13,11 +12,10 @@ import { GPT } from '../harness/engine/model.js';
 import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
 import { AdamW, DEFAULT_TRAIN_OPTIONS, DivergenceError, learningRate, trainStep, type Batch, type TrainOptions } from '../harness/engine/train.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
-import type { QaExample, Suite, SuiteData, SuiteTrainBudget } from '../suites/types.js';
+import type { Suite, SuiteData, SuiteTrainBudget } from '../suites/types.js';
+import type { SuitePrompts, TrainingExample } from '../tasks/prompts.js';
 import type { ApproachConfig, CellContext, MemoryBreakdown, TrainingSummary } from './types.js';
 
-/** The budget of suites that declare none: every fine-tuning approach of the suite gets the same. */
-export const DEFAULT_TRAIN_BUDGET: SuiteTrainBudget = Object.freeze({ steps: 120, batchSize: 16, seqLen: 128 });
 /** Steps left out of the throughput median: the first ones pay for allocation and kernel set-up. */
 export const WARMUP_STEPS = 2;
 /** The step profiled for memory (tf.profile slows it down, so it is not timed either). */
@@ -25,12 +23,9 @@ export const PROFILE_STEP = 1;
 /** Share of steps spent in linear learning-rate warm-up; cosine decay to 10% follows. */
 const WARMUP_SHARE = 0.1;
 
-/** The suite's fine-tuning budget, checked; a bad one is a usage problem of the suite. */
+/** The suite's fine-tuning budget (validated with the suite), checked against the model's context. */
 export function trainBudgetOf(suite: Suite, nCtx: number): SuiteTrainBudget {
-  const b = suite.budget?.train ?? DEFAULT_TRAIN_BUDGET;
-  for (const key of ['steps', 'batchSize', 'seqLen'] as const) {
-    if (!Number.isInteger(b[key]) || b[key] < 1) throw new Error(`suite ${suite.name}: budget.train.${key} must be a positive integer (got ${String(b[key])})`);
-  }
+  const b = suite.budget.train;
   if (b.seqLen > nCtx) throw new Error(`suite ${suite.name}: budget.train.seqLen ${b.seqLen} exceeds the model's context of ${nCtx} tokens`);
   return b;
 }
@@ -43,42 +38,22 @@ export function learningRateProblems(config: ApproachConfig, approach: string): 
     : [`approach.${approach}.lr must be a positive number (got ${JSON.stringify(lr)}). Example: ${approach}:lr=0.001`];
 }
 
-/** Closed-book prompts, the same for every approach without retrieval. */
-export async function closedBookPrompts(questions: readonly QaExample[]): Promise<string[]> {
-  return questions.map((q) => formatPrompt({ passages: [], question: q.question, leadIn: q.leadIn }));
-}
-
-/** One training example: its tokens (ending with end-of-text) and which of them carry loss. */
-export interface TrainingExample {
-  readonly kind: 'qa' | 'document';
-  readonly tokens: readonly number[];
-  /** lossOn[k]: whether predicting tokens[k] (from the tokens before it) counts in the loss. */
-  readonly lossOn: readonly boolean[];
-}
+export type { TrainingExample };
 
 /**
- * The fine-tuning examples of a suite: every training question as a closed-book prompt followed by
- * its answer, loss on the answer tokens only (the prompt is given at test time, so modelling it
- * would spend the budget on the questions' wording and pull the model further from the base); and
- * every knowledge document as plain text with loss on every token, as in pretraining. Documents are
- * in because RAG reads them: fine-tuning gets the same facts, plus the training questions, in the
- * form each approach can use. Prompt and answer are tokenised apart, exactly as at test time, where
- * the prompt is encoded alone and the answer generated.
+ * The fine-tuning examples of a suite: every training example as its closed-book prompt followed by
+ * its target, loss on the target only (the prompt is given at test time, so modelling it would
+ * spend the budget on the prompts' wording and pull the model further from the base); and every
+ * knowledge document as plain text with loss on every token, as in pretraining. Documents are in
+ * because RAG reads them: fine-tuning gets the same facts, plus the training examples, in the form
+ * each approach can use. Prompt and target are tokenised apart, exactly as at test time, where the
+ * prompt is encoded alone and the answer generated or scored.
  */
-export function trainingExamples(data: SuiteData, tokenizer: BpeTokenizer): TrainingExample[] {
-  const eot = tokenizer.eotId;
-  const out: TrainingExample[] = [];
-  for (const q of data.train) {
-    const prompt = tokenizer.encode(formatPrompt({ passages: [], question: q.question, leadIn: q.leadIn }));
-    const target = tokenizer.encode(formatTarget(q.answer));
-    out.push({
-      kind: 'qa',
-      tokens: [...prompt, ...target, eot],
-      lossOn: [...prompt.map(() => false), ...target.map(() => true), false],
-    });
-  }
-  for (const d of data.documents) {
-    const tokens = [...tokenizer.encode(d.text), eot];
+export function trainingExamples(prompts: SuitePrompts, train: SuiteData['train'], documents: SuiteData['documents'], seqLen: number): TrainingExample[] {
+  const eot = prompts.tokenizer.eotId;
+  const out: TrainingExample[] = train.map((ex) => prompts.trainingExample(ex, seqLen));
+  for (const d of documents) {
+    const tokens = [...prompts.tokenizer.encode(d.text), eot];
     out.push({ kind: 'document', tokens, lossOn: tokens.map(() => true) });
   }
   return out;
@@ -253,7 +228,7 @@ export async function fineTune(ctx: CellContext, spec: FineTuneSpec): Promise<Fi
   const { model, trainable } = spec;
   const tokenizer = ctx.base.tokenizer;
   const budget = trainBudgetOf(ctx.suite, model.config.nCtx);
-  const examples = spec.examples ?? trainingExamples(ctx.data, tokenizer);
+  const examples = spec.examples ?? trainingExamples(ctx.prompts, ctx.data.train, ctx.data.documents, budget.seqLen);
   const seedKey = `finetune:${ctx.suite.name}:${ctx.seed}`;
   const plan = planTraining(examples, budget, seedKey, tokenizer.eotId);
   const opts: TrainOptions = {
@@ -398,15 +373,20 @@ export function scratchDir(prefix: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Two rows of 32 tokens from the suite's first documents: a fixed input to compare two forms of a model on. */
+/**
+ * Two rows of 32 tokens from the suite's first documents (or, without documents, its first training
+ * prompts): a fixed input to compare two forms of a model on.
+ */
 export function checkIds(ctx: CellContext): tf.Tensor2D {
   const rows = 2, len = 32;
+  const tok = ctx.base.tokenizer;
+  const texts = ctx.data.documents.length ? ctx.data.documents.map((d) => d.text) : ctx.data.train.map((ex) => ctx.prompts.demonstration(ex));
   const ids: number[] = [];
-  for (const d of ctx.data.documents) {
-    ids.push(...ctx.base.tokenizer.encode(d.text), ctx.base.tokenizer.eotId);
+  for (const text of texts) {
+    ids.push(...tok.encode(text), tok.eotId);
     if (ids.length >= rows * len) break;
   }
-  while (ids.length < rows * len) ids.push(ctx.base.tokenizer.eotId);
+  while (ids.length < rows * len) ids.push(tok.eotId);
   return tf.tensor2d(ids.slice(0, rows * len), [rows, len], 'int32');
 }
 

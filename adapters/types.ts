@@ -8,7 +8,8 @@ import type { ModelConfig } from '../harness/engine/config.js';
 import type { GPT } from '../harness/engine/model.js';
 import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
-import type { QaExample, Suite, SuiteData } from '../suites/types.js';
+import type { Example, Suite, SuiteData } from '../suites/types.js';
+import type { RetrievalCorpus, SuitePrompts } from '../tasks/prompts.js';
 
 /** An approach's options: plain JSON values (recorded in results and in the config hash). */
 export type ApproachConfig = Readonly<Record<string, unknown>>;
@@ -18,6 +19,8 @@ export interface CellContext {
   readonly suite: Suite;
   /** The suite's data for this cell's seed: train, test, documents, qrels. */
   readonly data: SuiteData;
+  /** The suite's prompts, targets and fitting, the same for every approach (tasks/prompts.ts). */
+  readonly prompts: SuitePrompts;
   readonly seed: number;
   /** The approach's defaults with the cell's overrides applied, already validated. */
   readonly config: ApproachConfig;
@@ -80,10 +83,10 @@ export interface ApproachOutcome {
   /** The model to evaluate: `ctx.base.model` itself when nothing was adapted. */
   readonly model: GPT;
   /**
-   * The prompt for each test question, in order (formatPrompt): closed-book for approaches
-   * without retrieval, with retrieved passages for RAG. Decoding is the cell's, the same for all.
+   * The prompt for each test example, in order (ctx.prompts): closed-book for approaches without
+   * retrieval, with retrieved passages for RAG. Answering and scoring are the task type's, the same for all.
    */
-  prompts(questions: readonly QaExample[]): Promise<string[]>;
+  prompts(examples: readonly Example[]): Promise<string[]>;
   /** Exact parameter counts of the served model (for QLoRA: quantised base plus adapters). */
   readonly params: { readonly total: number; readonly trainable: number };
   /** Null when the approach does not train (base, rag). */
@@ -121,6 +124,6 @@ export interface Approach {
    * Problems that depend on a suite's data (e.g. k above the number of passages to retrieve from),
    * checked by the runner for every suite and seed before the run folder is written.
    */
-  validateForData?(config: ApproachConfig, data: SuiteData, tokenizer: BpeTokenizer): string[];
+  validateForData?(config: ApproachConfig, corpus: RetrievalCorpus, tokenizer: BpeTokenizer): string[];
   run(ctx: CellContext): Promise<ApproachOutcome>;
 }

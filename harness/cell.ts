@@ -1,32 +1,37 @@
-// One cell, in-process: load the base, build the suite's data, let the approach adapt, then measure
-// quality, forgetting, parameters, memory and throughput with the same code for every approach.
-// The runner runs this in a child process per cell (harness/cell-worker.ts).
+// One cell, in-process, in named stages: prepare (backend, base, suite, data, approach, prompts),
+// adapt (the approach), measure (quality by the suite's task type; forgetting; cost: parameters,
+// memory, throughput, latency) and assemble the result. The same code for every approach and every
+// task type: the cell knows neither by name. The runner runs this in a child process per cell
+// (harness/cell-worker.ts).
 import { execFile } from 'node:child_process';
 import { getApproach } from '../adapters/registry.js';
-import type { ApproachOutcome, MemoryBreakdown } from '../adapters/types.js';
+import type { Approach, ApproachOutcome, MemoryBreakdown } from '../adapters/types.js';
 import { heldOutCapability } from '../datasets/capability.js';
-import { exactMatch } from '../datasets/episodes.js';
 import { contentHash } from '../datasets/hash.js';
 import { createRng } from '../datasets/rng.js';
-import { getSuite } from '../suites/registry.js';
-import type { QaExample, Suite } from '../suites/types.js';
+import { suiteFromSource } from '../suites/registry.js';
+import type { Example, Suite, SuiteData, SuiteSource } from '../suites/types.js';
+import { SuitePrompts } from '../tasks/prompts.js';
+import { taskTypeOf } from '../tasks/registry.js';
+import type { TaskEvaluation, TaskType } from '../tasks/types.js';
 import { initBackend, tf, type BackendInfo } from './engine/backend.js';
-import { loadCheckpoint } from './engine/checkpoint.js';
+import { loadCheckpoint, type LoadedCheckpoint } from './engine/checkpoint.js';
 import { meanCrossEntropy } from './engine/evaluate.js';
 import type { GPT } from './engine/model.js';
 import type { BpeTokenizer } from './engine/tokenizer.js';
 import { UsageError } from './errors.js';
 import { latencySettingsFor } from './export/latency.js';
 import { latencyPrompt, measureServingLatency } from './export/serving-latency.js';
-import { ANSWER_MAX_NEW_TOKENS, BROWN_EVAL_MAX_TOKENS, answerPrompts, brownCrossEntropy, documentTokens, readingComprehension } from './evaluation.js';
-import { METRIC_IDS, type MetricId } from './metrics/definitions.js';
-import { tokenF1 } from './metrics/quality.js';
-import { meanInterval, wilsonInterval } from './metrics/stats.js';
-import { RESULT_SCHEMA_VERSION, type CellResult, type CellSpec, type CompletedCell, type Interval } from './results.js';
+import { BROWN_EVAL_MAX_TOKENS, brownCrossEntropy, documentTokens, readingComprehension } from './evaluation.js';
+import { METRIC_IDS, type Interval, type MetricId } from './metrics/definitions.js';
+import { wilsonInterval } from './metrics/stats.js';
+import { RESULT_SCHEMA_VERSION, type CellInputs, type CellResult, type CellSpec, type CompletedCell } from './results.js';
 
 /** Everything a worker needs to run one cell; written by the runner as `jobs/<id>.json`. */
 export interface CellJob {
   readonly spec: CellSpec;
+  /** Where the suite comes from: built in (by name), or the user's folder (absolute path). */
+  readonly suiteSource: SuiteSource;
   /** Absolute path of the base checkpoint folder. */
   readonly checkpointDir: string;
   /** Backend requested with --backend; undefined picks the best that starts. */
@@ -42,36 +47,40 @@ export interface CellRunOptions {
 }
 
 /**
- * Test questions evaluated per cell when neither --limit-test nor the suite sets a budget: all.
+ * Test examples evaluated per cell when neither --limit-test nor the suite sets a budget: all.
  * Measured: all 1243 of knowledge-qa take 10.4 s with the default model size on 2 cores (KV-cached
  * greedy decoding, every answer at its 24-token maximum), so there is no need to subsample.
  */
 export const DEFAULT_TEST_QUESTIONS = Infinity;
-/** Prompts generated together; part of the decoding settings recorded in every result. */
-export const EVAL_BATCH_SIZE = 32;
 /** Windows of the model's context in the profiled evaluation batch (meanCrossEntropy's default batch). */
 const PROFILE_WINDOWS = 8;
 
-/** The suite's test-question budget, where it declares one (`budget.testQuestions`). */
+/** The suite's test-example budget, where it declares one (`budget.testExamples`). */
 export function testBudgetOf(suite: Suite): number | null {
-  const n = suite.budget?.testQuestions;
-  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
+  return suite.budget.testExamples;
+}
+
+/** The stratum of a test example: the suite's stratifyBy field (or its label); '' without one. */
+export function stratumOf(ex: Example, stratifyBy: string | null): string {
+  if (stratifyBy === null) return '';
+  return (stratifyBy === 'label' ? ex.label : ex.fields[stratifyBy]) ?? '';
 }
 
 /**
- * `n` test questions, stratified by attribute (each attribute's share kept, largest remainders
- * rounded up), drawn with a seeded shuffle, returned in the split's order. All when n >= length.
+ * `n` test examples, stratified by the suite's stratifyBy (each stratum's share kept, largest
+ * remainders rounded up), drawn with a seeded shuffle, returned in the split's order. All when n >= length.
  */
-export function selectTestSubset(test: readonly QaExample[], n: number, seedKey: string): QaExample[] {
+export function selectTestSubset(test: readonly Example[], n: number, seedKey: string, stratifyBy: string | null): Example[] {
   if (n >= test.length) return [...test];
   const rng = createRng(seedKey);
-  const byAttribute = new Map<string, number[]>();
-  test.forEach((q, i) => {
-    const list = byAttribute.get(q.attribute) ?? [];
+  const byStratum = new Map<string, number[]>();
+  test.forEach((ex, i) => {
+    const key = stratumOf(ex, stratifyBy);
+    const list = byStratum.get(key) ?? [];
     list.push(i);
-    byAttribute.set(q.attribute, list);
+    byStratum.set(key, list);
   });
-  const groups = [...byAttribute.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const groups = [...byStratum.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const quotas = groups.map(([, idx]) => (n * idx.length) / test.length);
   const take = quotas.map(Math.floor);
   let left = n - take.reduce((a, b) => a + b, 0);
@@ -148,6 +157,64 @@ function startGpuSampler(backend: BackendInfo): { stop(): { bytes: number | null
 
 const wilson = (correct: number, n: number): Interval => ({ ...wilsonInterval(correct, n), method: 'Wilson score, 95%, over questions' });
 
+/** Cross-entropy of the suite's own held-out text (the user's original capability), in windows that fit. */
+function suiteHeldOutCe(model: GPT, tokenizer: BpeTokenizer, texts: ReadonlyArray<{ text: string }>): { ce: number; tokens: number } {
+  const tokens = documentTokens(tokenizer, texts, BROWN_EVAL_MAX_TOKENS);
+  if (tokens.length < 2) throw new UsageError('the suite\'s held-out file has too little text to measure (fewer than 2 tokens). Fix: add text to it');
+  return meanCrossEntropy(model, tokens, { seqLen: Math.min(model.config.nCtx, tokens.length - 1) });
+}
+
+
+/** What the prepare stage gives the others. */
+interface Prepared {
+  readonly backend: BackendInfo;
+  readonly base: LoadedCheckpoint;
+  readonly suite: Suite;
+  readonly data: SuiteData;
+  readonly task: TaskType;
+  readonly prompts: SuitePrompts;
+  readonly approach: Approach;
+  readonly testItems: readonly Example[];
+  readonly cap: ReturnType<typeof heldOutCapability>;
+}
+
+/** Prepare: the backend, the base checkpoint, the suite and its data, the approach and its config, the prompts and the test subset. */
+async function prepare(job: CellJob, log: (line: string) => void, backend: BackendInfo, base: LoadedCheckpoint): Promise<Prepared> {
+  const { spec } = job;
+  log(`checkpoint ${job.checkpointDir} (${base.header.contentHash.slice(0, 12)}), config ${JSON.stringify(base.header.config)}`);
+  const suite = await suiteFromSource(spec.suite, job.suiteSource);
+  const data = suite.buildData(spec.seed);
+  const task = taskTypeOf(suite.task);
+  const approach = await getApproach(spec.approach);
+  const problems = [...approach.validateConfig(spec.approachConfig), ...(approach.validateForModel?.(spec.approachConfig, base.header.config) ?? [])];
+  if (problems.length) throw new UsageError(`invalid config for ${spec.label}: ${problems.join('; ')}`);
+  const budget = job.testLimit ?? testBudgetOf(suite) ?? DEFAULT_TEST_QUESTIONS;
+  const testItems = selectTestSubset(data.test, budget, `test-subset:${suite.name}:${spec.seed}`, suite.stratifyBy);
+  if (testItems.length === 0) throw new UsageError(`suite ${suite.name}: the test split is empty for seed ${spec.seed}`);
+  const prompts = new SuitePrompts(suite, task, base.tokenizer, base.model.config.nCtx);
+  return { backend, base, suite, data, task, prompts, approach, testItems, cap: heldOutCapability(spec.seed) };
+}
+
+/** Forgetting: held-out capability (Brown CE, reading comprehension) and the suite's own held-out text, if any. */
+interface CapabilityWithSuite extends Capability {
+  readonly suiteCe: number | null;
+}
+
+function measureAllCapability(model: GPT, p: Prepared, who: string): CapabilityWithSuite {
+  const c = measureCapability(model, p.base.tokenizer, p.cap, who);
+  return { ...c, suiteCe: p.data.heldOut ? suiteHeldOutCe(model, p.base.tokenizer, p.data.heldOut).ce : null };
+}
+
+/** Quality: the approach's prompts for the test subset, answered and scored by the suite's task type. */
+async function measureQuality(p: Prepared, outcome: ApproachOutcome, seedKey: string): Promise<TaskEvaluation> {
+  const prompts = await outcome.prompts(p.testItems);
+  if (prompts.length !== p.testItems.length) throw new Error(`approach ${p.approach.name} returned ${prompts.length} prompts for ${p.testItems.length} test examples`);
+  return p.task.evaluate({
+    model: outcome.model, tokenizer: p.base.tokenizer, spec: p.suite.task, targetTemplate: p.suite.prompt.target,
+    examples: p.testItems, prompts, questions: p.testItems.map((ex) => p.prompts.query(ex)), seedKey,
+  });
+}
+
 /** Runs one cell and returns its result; an error anywhere becomes a failed result, never a throw. */
 export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellResult> {
   const startedAtMs = opts.startedAtMs ?? Date.now();
@@ -158,34 +225,26 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
   let outcome: ApproachOutcome | null = null;
   let baseModel: GPT | null = null;
   try {
+    // Prepare.
     backend = await initBackend(job.backend);
     const gpu = startGpuSampler(backend);
     log(`backend: ${backend.name} (${backend.attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ')})`);
-
     const base = loadCheckpoint(job.checkpointDir);
     baseModel = base.model;
-    const { tokenizer } = base;
-    log(`checkpoint ${job.checkpointDir} (${base.header.contentHash.slice(0, 12)}), config ${JSON.stringify(base.header.config)}`);
-    const suite = await getSuite(spec.suite);
-    const data = suite.buildData(spec.seed);
-    const approach = await getApproach(spec.approach);
-    const problems = [...approach.validateConfig(spec.approachConfig), ...(approach.validateForModel?.(spec.approachConfig, base.header.config) ?? [])];
-    if (problems.length) throw new UsageError(`invalid config for ${spec.label}: ${problems.join('; ')}`);
-    const cap = heldOutCapability(spec.seed);
-
-    const budget = job.testLimit ?? testBudgetOf(suite) ?? DEFAULT_TEST_QUESTIONS;
-    const testItems = selectTestSubset(data.test, budget, `test-subset:${suite.name}:${spec.seed}`);
-    if (testItems.length === 0) throw new UsageError(`suite ${suite.name}: the test split is empty for seed ${spec.seed}`);
+    const p = await prepare(job, log, backend, base);
+    const { suite, data, approach, testItems, task } = p;
+    const tokenizer = base.tokenizer;
 
     // The "before" of forgetting: the base model measured in this cell, on this backend.
     log('measuring the base model on held-out capability (before)');
-    const before = measureCapability(base.model, tokenizer, cap, 'base model');
-    log(`before: Brown CE ${before.brownCe.toFixed(4)}, RC EM ${before.rcCorrect}/${before.rcTotal}`);
+    const before = measureAllCapability(base.model, p, 'base model');
+    log(`before: Brown CE ${before.brownCe.toFixed(4)}, RC EM ${before.rcCorrect}/${before.rcTotal}${before.suiteCe !== null ? `, suite held-out CE ${before.suiteCe.toFixed(4)}` : ''}`);
 
-    log(`running approach ${approach.name} ${JSON.stringify(spec.approachConfig)}`);
+    // Adapt.
+    log(`running approach ${approach.name} ${JSON.stringify(spec.approachConfig)} on ${suite.name} (${task.name})`);
     const lastTenth = new Map<string, number>();
     outcome = await approach.run({
-      suite, data, seed: spec.seed, config: spec.approachConfig, base, backend, log,
+      suite, data, prompts: p.prompts, seed: spec.seed, config: spec.approachConfig, base, backend, log,
       progress: (phase, done, total) => {
         const tenth = total > 0 ? Math.floor((10 * done) / total) : 10;
         if (tenth !== lastTenth.get(phase)) {
@@ -196,45 +255,44 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     });
     const model = outcome.model;
 
-    // The same object, unadapted, is the same model: reuse "before" so the deltas are exactly 0.
+    // Measure: forgetting. The same object, unadapted, is the same model: reuse "before" so the deltas are exactly 0.
     const unchanged = model === base.model && model.adapter === null;
-    const after = unchanged ? before : measureCapability(model, tokenizer, cap, `${spec.label} model`);
+    const after = unchanged ? before : measureAllCapability(model, p, `${spec.label} model`);
     if (!unchanged) log(`after: Brown CE ${after.brownCe.toFixed(4)}, RC EM ${after.rcCorrect}/${after.rcTotal}`);
 
-    log(`answering ${testItems.length} of ${data.test.length} test questions`);
-    const prompts = await outcome.prompts(testItems);
-    if (prompts.length !== testItems.length) throw new Error(`approach ${approach.name} returned ${prompts.length} prompts for ${testItems.length} test questions`);
-    const answers = answerPrompts(model, tokenizer, prompts, EVAL_BATCH_SIZE);
-    const correctFlags = answers.predictions.map((p, i) => exactMatch(p, testItems[i]!.answer));
-    const correct = correctFlags.filter(Boolean).length;
-    const f1s = answers.predictions.map((p, i) => tokenF1(p, testItems[i]!.answer));
-    const f1 = meanInterval(f1s);
-    log(`test EM ${correct}/${testItems.length}`);
+    // Measure: quality, by the task type.
+    log(`answering ${testItems.length} of ${data.test.length} test examples (${task.name})`);
+    const quality = await measureQuality(p, outcome, `quality:${spec.id}`);
+    const headline = suite.metrics[0]!.id;
+    log(`test ${headline} ${String(quality.metrics[headline])}`);
 
+    // Measure: cost.
     const params = outcome.params;
-    const memory = outcome.memory ?? (await profileEvaluationBatch(model, tokenizer, cap, 4 * params.total));
+    const memory = outcome.memory ?? (await profileEvaluationBatch(model, tokenizer, p.cap, 4 * params.total));
     const gpuPeak = gpu.stop();
     const training = outcome.training;
-
-    // Inference latency after merging (issue 6), last: the RSS peak is read before it, so that
-    // onnxruntime's sessions do not count as the approach's memory.
+    // Inference latency after merging, last: the RSS peak is read before it, so that onnxruntime's
+    // sessions do not count as the approach's memory.
     const rssPeakBytes = process.resourceUsage().maxRSS * 1024;
     const latencySettings = latencySettingsFor(model.config);
-    log(`timing inference latency: ONNX exports in onnxruntime-node, and the model as trained in tfjs`);
+    log('timing inference latency: ONNX exports in onnxruntime-node, and the model as trained in tfjs');
+    const latencyTexts = data.documents.length ? data.documents.map((d) => d.text) : data.train.map((ex) => p.prompts.demonstration(ex));
     const latency = await measureServingLatency({
       base: base.model, served: model, ...(outcome.serving ? { serving: outcome.serving } : {}), approach: approach.name,
-      prompt: latencyPrompt(tokenizer, data.documents.map((d) => d.text), latencySettings.promptTokens),
-      promptSource: `the first ${latencySettings.promptTokens} tokens of the suite's documents`,
+      prompt: latencyPrompt(tokenizer, latencyTexts, latencySettings.promptTokens),
+      promptSource: `the first ${latencySettings.promptTokens} tokens of the suite's ${data.documents.length ? 'documents' : 'training examples'}`,
       settings: latencySettings, seedKey: `latency:${spec.id}`, log,
     });
 
+    // Assemble.
     const metrics: Partial<Record<MetricId, number | null>> = {
-      'quality.exactMatch': correct / testItems.length,
-      'quality.tokenF1': f1s.reduce((a, b) => a + b, 0) / f1s.length,
+      ...quality.metrics,
       'forgetting.heldOutBrownCe': after.brownCe,
       'forgetting.ceDelta': after.brownCe - before.brownCe,
       'forgetting.heldOutRcExactMatch': after.rcCorrect / after.rcTotal,
       'forgetting.rcDelta': after.rcCorrect / after.rcTotal - before.rcCorrect / before.rcTotal,
+      'forgetting.suiteHeldOutCe': after.suiteCe,
+      'forgetting.suiteCeDelta': after.suiteCe !== null && before.suiteCe !== null ? after.suiteCe - before.suiteCe : null,
       'params.total': params.total,
       'params.trainable': params.trainable,
       'params.trainablePct': (100 * params.trainable) / params.total,
@@ -247,59 +305,63 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       'train.tokensPerSec': training?.tokensPerSec ?? null,
       'train.wallSec': training?.wallSec ?? null,
       'eval.tokensPerSec': after.brownTokensPerSec,
-      'eval.generatedTokensPerSec': answers.generatedTokens / answers.seconds,
       ...outcome.extra?.metrics,
       ...latency.metrics,
     };
     const notes: Partial<Record<MetricId, string>> = {
+      ...quality.notes,
       'memory.peakBytes': outcome.memory
         ? 'tf.profile().peakBytes over one training step'
         : `tf.profile().peakBytes over one evaluation batch (${PROFILE_WINDOWS} x ${model.config.nCtx} held-out Brown tokens); ${approach.name} does not train`,
       'memory.gpuPeakBytes': gpuPeak.note,
       ...(training ? {} : { 'train.tokensPerSec': `${approach.name} does not train`, 'train.wallSec': `${approach.name} does not train` }),
       ...(unchanged ? { 'forgetting.ceDelta': 'the served model is the base model: 0 by construction', 'forgetting.rcDelta': 'the served model is the base model: 0 by construction' } : {}),
+      ...(data.heldOut ? {} : { 'forgetting.suiteHeldOutCe': `suite ${suite.name} ships no held-out text (files.heldOut)`, 'forgetting.suiteCeDelta': `suite ${suite.name} ships no held-out text (files.heldOut)` }),
       ...outcome.extra?.notes,
       'memory.rssPeakBytes': 'peak resident set size of the cell\'s process before the latency measurement (onnxruntime\'s sessions are not the approach\'s memory)',
       ...latency.notes,
     };
     const intervals: Partial<Record<MetricId, Interval>> = {
-      'quality.exactMatch': wilson(correct, testItems.length),
+      ...quality.intervals,
       'forgetting.heldOutRcExactMatch': wilson(after.rcCorrect, after.rcTotal),
-      ...(f1 ? { 'quality.tokenF1': { low: f1.low, high: f1.high, method: 'Student t, 95%, over questions' } } : {}),
       ...latency.intervals,
     };
     const allTest = testItems.length === data.test.length;
-    const inputs = {
-      suite: { name: suite.name, version: suite.version, contentHash: data.contentHash, trainExamples: data.train.length, testQuestions: data.test.length, documents: data.documents.length },
+    const inputs: CellInputs = {
+      suite: {
+        name: suite.name, version: suite.version, source: suite.source, contentHash: data.contentHash, taskType: task.name,
+        headline: suite.metrics[0]!, metrics: suite.metrics, trainExamples: data.train.length, testQuestions: data.test.length, documents: data.documents.length,
+      },
       test: {
         evaluated: testItems.length,
         of: data.test.length,
-        selection: allTest ? 'all' : 'stratified by attribute, seeded',
+        selection: allTest ? 'all' : suite.stratifyBy === null ? 'seeded random subset' : `stratified by ${suite.stratifyBy}, seeded`,
         selectionSeed: allTest ? null : `test-subset:${suite.name}:${spec.seed}`,
         budgetFrom: job.testLimit !== undefined ? '--limit-test' : testBudgetOf(suite) !== null ? 'suite budget' : 'harness default (all)',
         idsHash: contentHash(testItems.map((q) => q.id)),
       },
-      heldOut: { contentHash: cap.contentHash, brownDocuments: cap.brown.length, brownTokens: after.brownTokens, brownMaxTokens: BROWN_EVAL_MAX_TOKENS, rcItems: after.rcTotal },
-      decoding: { strategy: 'greedy', maxNewTokens: ANSWER_MAX_NEW_TOKENS, stopAt: ['newline', 'end-of-text'], batchSize: EVAL_BATCH_SIZE },
+      fit: p.prompts.fitSummary(),
+      heldOut: { contentHash: p.cap.contentHash, brownDocuments: p.cap.brown.length, brownTokens: after.brownTokens, brownMaxTokens: BROWN_EVAL_MAX_TOKENS, rcItems: after.rcTotal, suiteTexts: data.heldOut?.length ?? 0 },
+      decoding: quality.settings,
       checkpoint: { dir: job.checkpointDir, contentHash: base.header.contentHash, config: base.header.config },
       approach: { name: approach.name, label: spec.label, config: spec.approachConfig },
       training,
       ...outcome.extra?.inputs,
       ...latency.inputs,
     };
-    const samples = testItems.slice(0, 5).map((q, i) => ({ question: q.question, gold: q.answer, predicted: answers.predictions[i]!, correct: correctFlags[i]! }));
     metrics['memory.rssPeakBytes'] = rssPeakBytes;
     const finishedAtMs = Date.now();
     metrics['cell.wallSec'] = (finishedAtMs - startedAtMs) / 1000;
-    // Every metric in every result: null, with the reason, where this approach does not measure it.
+    // Every metric in every result: null, with the reason, where this cell does not measure it.
     for (const id of METRIC_IDS) {
       if (metrics[id] !== undefined) continue;
       metrics[id] = null;
-      notes[id] ??= `not measured by ${approach.name}`;
+      notes[id] ??= task.metrics.some((m) => m.id === id) || !id.startsWith('quality.') ? `not measured by ${approach.name}` : `not a ${task.name} metric`;
     }
     const result: CompletedCell = {
       schemaVersion: RESULT_SCHEMA_VERSION, cell: spec, status: 'completed', startedAt, finishedAt: new Date(finishedAtMs).toISOString(),
-      wallSec: (finishedAtMs - startedAtMs) / 1000, backend, metrics, intervals, notes, inputs, samples,
+      wallSec: (finishedAtMs - startedAtMs) / 1000, backend, metrics, intervals, notes, inputs, samples: quality.samples,
+      ...(quality.confusion ? { confusion: quality.confusion } : {}),
     };
     return result;
   } catch (err) {

@@ -4,7 +4,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { approachNames, getApproach } from '../adapters/registry.js';
+import { checkSuiteFolder } from '../suites/folder.js';
 import { getSuite, suiteNames } from '../suites/registry.js';
+import { formatProblem } from '../suites/validate.js';
+import { TASK_TYPES } from '../tasks/registry.js';
 import { BACKENDS, initBackend } from './engine/backend.js';
 import { exitCodeOf, UsageError } from './errors.js';
 import { writeReports } from '../reports/index.js';
@@ -16,7 +19,7 @@ import { runBench } from './runner.js';
 import { registerRetrievalCommand } from './retrieval-bench.js';
 import { parseBytes, registerCompareCommand } from '../reports/commands.js';
 import { registerExportCommand } from './export/command.js';
-import { exportTrec } from './retrieval/trec.js';
+import { exportTrec } from './trec-export.js';
 import { runIdOf } from './manifest.js';
 import { ENGINE_PATHS, formatPerf, formatPerfPaths, REFERENCE_SHAPE, runPerf, runPerfPaths, type EnginePath, type PerfApproach } from './perf.js';
 import { DEFAULT_MODEL_CONFIG } from './engine/config.js';
@@ -103,11 +106,17 @@ function runRequest(suites: string[], approaches: string[], flags: RunFlags, arg
 }
 
 async function listCommand(): Promise<void> {
-  const lines: string[] = ['Suites (bench run <suite>):'];
+  const lines: string[] = ['Built-in suites (bench run <suite>):'];
   for (const name of suiteNames()) {
     const s = await getSuite(name);
-    lines.push(`  ${name} (v${s.version})`, `      ${s.description}`, `      use case: ${s.useCase}`);
+    lines.push(`  ${name} (v${s.version}, ${s.task.type}, headline ${s.metrics[0]!.id})`, `      ${s.description}`, `      use case: ${s.useCase}`);
   }
+  lines.push('', 'Your own suite (bench run ./my-suite, bench all --suite ./my-suite):',
+    '  a folder with suite.json (name, version, description, useCase, task, prompt, metrics, budget, files)',
+    '  beside documents.jsonl ({"id", "text"}), train.jsonl and test.jsonl (one JSON example per line).',
+    '  Schema: suites/suite.schema.json; a worked example: examples/support-faq/; check it with `bench validate <folder>`.',
+    '', 'Task types (suite.json "task": { "type": ... }):');
+  for (const t of Object.values(TASK_TYPES)) lines.push(`  ${t.name}`, `      ${t.description}`, `      metrics: ${t.metrics.map((m) => m.id).join(', ')}; gold: ${t.goldKeys.join(' or ')}`);
   lines.push('', 'Approaches (--approach name or name:key=value:key=value):');
   for (const name of approachNames()) {
     const a = await getApproach(name);
@@ -115,6 +124,27 @@ async function listCommand(): Promise<void> {
     lines.push(`  ${name}`, `      ${a.description}`, `      options: ${opts.length ? opts.join(', ') : 'none'}`);
   }
   console.log(lines.join('\n'));
+}
+
+/** `bench validate`: every problem of a suite folder at once; 0 when it is valid, 2 when not. */
+function validateCommand(path: string): number {
+  const check = checkSuiteFolder(path);
+  if (check.problems.length) {
+    console.error(`bench: suite ${path} is not valid (${check.problems.length} problem${check.problems.length === 1 ? '' : 's'}):`);
+    for (const p of check.problems) console.error(`  ${formatProblem(p)}`);
+    return 2;
+  }
+  const d = check.definition!, data = check.data!;
+  const labels = d.task.type === 'choice' ? ` (labels ${(d.task['labels'] as string[]).join(', ')})` : '';
+  console.log([
+    `suite ${d.name} v${d.version} in ${check.dir} is valid`,
+    `  task: ${d.task.type}${labels}; headline metric ${d.metrics[0]!.id}`,
+    `  ${data.documents.length} documents, ${data.train.length} train and ${data.test.length} test examples, ${data.qrels.length} relevance judgements${data.heldOut ? `, ${data.heldOut.length} held-out texts` : ''}`,
+    `  budget: ${d.budget.train.steps} steps x ${d.budget.train.batchSize} rows x ${d.budget.train.seqLen} tokens; ${d.budget.testExamples ?? 'all'} test examples per cell`,
+    `  content hash ${data.contentHash}`,
+    `run it: bench run ${path}`,
+  ].join('\n'));
+  return 0;
 }
 
 /** The engine's backend choice as a doctor check: which would run, and every candidate's reason. */
@@ -223,14 +253,15 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
     .showSuggestionAfterError(true)
     .allowExcessArguments(false);
 
-  runOptions(program.command('all').description(`every suite x every approach, ${DEFAULT_SEEDS} seeds`))
-    .action(async (flags: RunFlags) => {
-      setExit(await runBench(runRequest(suiteNames(), approachNames(), flags, argv)));
+  runOptions(program.command('all').description(`every built-in suite (or those of --suite) x every approach, ${DEFAULT_SEEDS} seeds`)
+    .option('--suite <list>', 'suites instead of every built-in one: names or suite folders, comma-separated or repeated (e.g. --suite knowledge-qa,./my-suite)', commaList()))
+    .action(async (flags: RunFlags & { suite?: string[] }) => {
+      setExit(await runBench(runRequest(flags.suite ?? suiteNames(), approachNames(), flags, argv)));
     });
 
   runOptions(
     program.command('run').description('run suites with some approaches and seeds')
-      .argument('<suite...>', `suites to run (${suiteNames().join(', ')})`)
+      .argument('<suite...>', `built-in suites (${suiteNames().join(', ')}) or suite folders (./my-suite)`)
       .option('--approach <list>', 'comma-separated approaches, each name or name:key=value:... (default: all)', commaList())
       .option('--export-trec', 'also write each retrieving cell\'s document ranking and qrels in TREC format to <run>/trec/'),
   ).action(async (suites: string[], flags: RunFlags & { approach?: string[]; exportTrec?: boolean }) => {
@@ -252,7 +283,11 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
     setExit(code);
   });
 
-  program.command('list').description('suites and approaches, with what each is for').action(listCommand);
+  program.command('list').description('suites, task types and approaches, with what each is for, and how to write your own suite').action(listCommand);
+
+  program.command('validate').description('check a suite folder whole without running it: every problem, with file, line and field')
+    .argument('<suite>', 'suite folder (holding suite.json)')
+    .action((path: string) => setExit(validateCommand(path)));
 
   registerRetrievalCommand(program, setExit);
 

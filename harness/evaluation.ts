@@ -1,13 +1,12 @@
 // Evaluation shared by pretraining (its learning curve) and every approach (quality and forgetting),
 // so "before" and "after" are measured by exactly the same code.
-import type { BrownDoc } from '../datasets/brown.js';
 import { exactMatch, extractAnswer, type EpisodeQa } from '../datasets/episodes.js';
-import { meanCrossEntropy, generateGreedy } from './engine/evaluate.js';
+import { generateGreedy } from './engine/evaluate.js';
+
+export { BROWN_EVAL_MAX_TOKENS, brownCrossEntropy, documentTokens } from './engine/evaluate.js';
 import type { GPT } from './engine/model.js';
 import type { BpeTokenizer } from './engine/tokenizer.js';
 
-/** Held-out Brown tokens evaluated, at most: enough for a stable mean, small enough for 2 cores. */
-export const BROWN_EVAL_MAX_TOKENS = 32_768;
 /** New tokens generated per answer, at most (the longest answers need ~20). */
 export const ANSWER_MAX_NEW_TOKENS = 24;
 
@@ -46,23 +45,4 @@ export function exactMatchOf(model: GPT, tokenizer: BpeTokenizer, items: Readonl
 /** Reading comprehension on held-out entities: exact match with the passage in the prompt. */
 export function readingComprehension(model: GPT, tokenizer: BpeTokenizer, items: readonly EpisodeQa[]): ExactMatchRun {
   return exactMatchOf(model, tokenizer, items);
-}
-
-/** Tokens of documents joined by end-of-text, as pretraining saw text. */
-export function documentTokens(tokenizer: BpeTokenizer, docs: ReadonlyArray<{ text: string }>, maxTokens = Infinity): Int32Array {
-  const ids: number[] = [];
-  for (const d of docs) {
-    if (ids.length > maxTokens) break;
-    ids.push(...tokenizer.encode(d.text), tokenizer.eotId);
-  }
-  return Int32Array.from(ids.slice(0, Math.min(ids.length, maxTokens + 1)));
-}
-
-/** Mean per-token cross-entropy on held-out Brown documents, with throughput. */
-export function brownCrossEntropy(model: GPT, tokenizer: BpeTokenizer, docs: readonly BrownDoc[], maxTokens = BROWN_EVAL_MAX_TOKENS): { ce: number; tokens: number; tokensPerSec: number } {
-  const tokens = documentTokens(tokenizer, docs, maxTokens);
-  const t0 = performance.now();
-  const r = meanCrossEntropy(model, tokens);
-  const seconds = (performance.now() - t0) / 1000;
-  return { ce: r.ce, tokens: r.tokens, tokensPerSec: r.tokens / seconds };
 }

@@ -6,6 +6,7 @@ import { cpus, release, type } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contentHash } from '../datasets/hash.js';
+import type { SuiteSource } from '../suites/types.js';
 import type { BackendInfo } from './engine/backend.js';
 import { RESULT_SCHEMA_VERSION, type CellSpec, type RunManifest } from './results.js';
 
@@ -104,6 +105,7 @@ export function createManifest(args: {
   backend: BackendInfo;
   cells: readonly CellSpec[];
   config: ResolvedRunConfig;
+  suiteSources: Readonly<Record<string, SuiteSource>>;
 }): WrittenManifest {
   const { commit, dirty } = gitState();
   const cpuList = cpus();
@@ -121,6 +123,7 @@ export function createManifest(args: {
     backend: args.backend,
     seeds: args.config.seeds,
     suites: args.config.suites.map((s) => s.name),
+    suiteSources: args.suiteSources,
     cells: args.cells,
     configHash: configHashOf(args.config),
     dataHashes: args.config.dataHashes,

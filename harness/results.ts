@@ -1,7 +1,12 @@
 // The canonical record of a run: one JSON file per cell and one manifest. CSV, HTML and PNG are
 // views of these files, so `bench report <run>` can rebuild them at any time.
 import type { BackendInfo } from './engine/backend.js';
-import type { MetricId } from './metrics/definitions.js';
+import type { SuiteMetric, SuiteSource } from '../suites/types.js';
+import type { ConfusionMatrix, Sample } from '../tasks/types.js';
+import type { ModelConfig } from './engine/config.js';
+import type { Interval, MetricId } from './metrics/definitions.js';
+
+export type { ConfusionMatrix, Interval, Sample };
 
 export const RESULT_SCHEMA_VERSION = 1;
 
@@ -19,12 +24,6 @@ export interface CellSpec {
   readonly seed: number;
 }
 
-/** A 95% interval for a metric, with how it was computed. */
-export interface Interval {
-  readonly low: number;
-  readonly high: number;
-  readonly method: string;
-}
 
 interface CellCommon {
   readonly schemaVersion: typeof RESULT_SCHEMA_VERSION;
@@ -35,6 +34,41 @@ interface CellCommon {
   readonly backend: BackendInfo | null;
 }
 
+/** The suite a cell ran, as its result records it: enough to rebuild its data and to read its metrics. */
+export interface SuiteInputs {
+  readonly name: string;
+  readonly version: string;
+  readonly source: SuiteSource;
+  readonly contentHash: string;
+  readonly taskType: string;
+  /** The suite's headline metric (its verdicts and recommendation use it). */
+  readonly headline: SuiteMetric;
+  readonly metrics: readonly SuiteMetric[];
+  readonly trainExamples: number;
+  readonly testQuestions: number;
+  readonly documents: number;
+}
+
+/** What a cell was given, typed where the readers (reports, TREC export, bench export) read it; approaches add their own keys. */
+export interface CellInputs {
+  readonly suite: SuiteInputs;
+  readonly checkpoint: { readonly dir: string; readonly contentHash: string; readonly config: ModelConfig };
+  readonly approach: { readonly name: string; readonly label: string; readonly config: Readonly<Record<string, unknown>> };
+  readonly retrieval?: RetrievalInputs;
+  readonly latency?: { readonly servedWeightsSha256?: string };
+  readonly [key: string]: unknown;
+}
+
+/** The retrieval a rag or lora-rag cell used, with the document ranking of every test question. */
+export interface RetrievalInputs {
+  readonly embedder?: { readonly name?: string; readonly dim?: number };
+  readonly index?: Readonly<Record<string, unknown>>;
+  readonly k?: number;
+  readonly corpus?: 'documents' | 'demonstrations';
+  readonly chunking?: { readonly chunkTokens?: number; readonly chunks?: number };
+  readonly run?: { readonly documents: readonly string[]; readonly queries: readonly string[]; readonly ranks: readonly (readonly number[])[]; readonly scores: readonly (readonly number[])[] };
+}
+
 export interface CompletedCell extends CellCommon {
   readonly status: 'completed';
   /** Every measured metric; null where it cannot be measured here (with the reason in `notes`). */
@@ -43,9 +77,11 @@ export interface CompletedCell extends CellCommon {
   /** Why a metric is null or how it was obtained, by metric id. */
   readonly notes: Partial<Record<MetricId, string>>;
   /** What the cell was given: data hashes, sizes, budgets, decoding settings. */
-  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly inputs: CellInputs;
   /** A few test predictions, for the report (dataset text: escape before showing). */
-  readonly samples: ReadonlyArray<{ question: string; gold: string; predicted: string; correct: boolean }>;
+  readonly samples: readonly Sample[];
+  /** choice suites: gold against predicted labels over the evaluated test examples. */
+  readonly confusion?: ConfusionMatrix;
 }
 
 export interface FailedCell extends CellCommon {
@@ -69,6 +105,8 @@ export interface RunManifest {
   readonly backend: BackendInfo | null;
   readonly seeds: readonly number[];
   readonly suites: readonly string[];
+  /** Where each suite comes from, by name: built in, or the folder it was read from. */
+  readonly suiteSources?: Readonly<Record<string, SuiteSource>>;
   readonly cells: readonly CellSpec[];
   /** sha256 of the canonical resolved config (suites, approaches, seeds, budgets). */
   readonly configHash: string;

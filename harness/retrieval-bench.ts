@@ -8,6 +8,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { getSuite } from '../suites/registry.js';
+import { renderTemplate } from '../suites/template.js';
+import type { Example } from '../suites/types.js';
 import { initBackend } from './engine/backend.js';
 import { loadCheckpoint } from './engine/checkpoint.js';
 import { UsageError } from './errors.js';
@@ -269,6 +271,8 @@ async function suiteDatasets(o: RetrievalBenchOptions): Promise<BenchDataset[]> 
   if (o.suite === null) return [];
   const suite = await getSuite(o.suite);
   const data = suite.buildData(o.seed);
+  if (data.documents.length === 0) throw new UsageError(`--suite ${o.suite}: the suite has no documents to index. Fix: name a suite with documents (knowledge-qa)`);
+  const query = (ex: Example): string => renderTemplate(suite.prompt.query, ex.fields);
   const { chunks } = chunkDocuments(data.documents, 0, (t) => t.length);
   const embedders: Embedder[] = [new TfidfEmbedder()];
   if (o.checkpoint !== null) {
@@ -281,7 +285,7 @@ async function suiteDatasets(o: RetrievalBenchOptions): Promise<BenchDataset[]> 
     return {
       name: `${suite.name}/${e.name}`,
       base: e.embed(chunks.map((c) => c.text)),
-      queries: e.embed(data.test.map((q) => q.question)),
+      queries: e.embed(data.test.map(query)),
       settings: { suite: suite.name, version: suite.version, seed: o.seed, contentHash: data.contentHash, queries: 'test questions', embedder: e.settings },
       judged: { docIds: chunks.map((c) => c.docId), queryIds: data.test.map((q) => q.id), qrels: qrelsOf(data.qrels) },
     };

@@ -8,7 +8,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getApproach } from '../adapters/registry.js';
 import { heldOutCapability } from '../datasets/capability.js';
-import { getSuite } from '../suites/registry.js';
+import { resolveSuite } from '../suites/registry.js';
+import type { Suite, SuiteSource } from '../suites/types.js';
+import { SuitePrompts } from '../tasks/prompts.js';
+import { taskTypeOf } from '../tasks/registry.js';
 import type { CellJob } from './cell.js';
 import { initBackend, type BackendInfo } from './engine/backend.js';
 import { readCheckpoint } from './engine/checkpoint.js';
@@ -66,6 +69,7 @@ interface Prepared {
   readonly config: ResolvedRunConfig;
   readonly backend: BackendInfo;
   readonly checkpointDir: string;
+  readonly suiteSources: Readonly<Record<string, SuiteSource>>;
   /** The manifest to write, or null when resuming (the run keeps its original manifest). */
   readonly manifest: WrittenManifest | null;
 }
@@ -73,9 +77,14 @@ interface Prepared {
 /** Every check, before anything is written: a bad request leaves nothing behind. */
 async function prepare(req: RunRequest): Promise<Prepared> {
   if (req.suites.length === 0) throw new UsageError('no suite given. Example: bench run knowledge-qa (see `bench list`)');
-  const suiteNames = [...new Set(req.suites)];
-  const suites = [];
-  for (const name of suiteNames) suites.push(await getSuite(name));
+  // Every suite is resolved and validated whole (a folder's files too) before anything is written.
+  const suites: Suite[] = [];
+  for (const ref of [...new Set(req.suites)]) {
+    const suite = await resolveSuite(ref);
+    const twin = suites.find((s) => s.name === suite.name);
+    if (twin) throw new UsageError(`two suites are named "${suite.name}" (${twin.source.kind === 'folder' ? twin.source.path : 'built in'} and ${ref}); cells are named by suite. Fix: give one of them another "name" in its suite.json`);
+    suites.push(suite);
+  }
   const approaches = await resolveApproaches(req.approaches);
   if (req.seeds.length === 0) throw new UsageError('no seeds: give --seeds n (n >= 1) or --seed-list 0,1,2');
   for (const s of req.seeds) {
@@ -119,17 +128,25 @@ async function prepare(req: RunRequest): Promise<Prepared> {
   }
   const tokenizer = BpeTokenizer.fromJSON(checkpoint.header.tokenizer);
   for (const suite of suites) {
+    if (suite.budget.train.seqLen > checkpoint.header.config.nCtx) {
+      throw new UsageError(`suite ${suite.name}: budget.train.seqLen ${suite.budget.train.seqLen} exceeds the base model's context of ${checkpoint.header.config.nCtx} tokens. Fix: set it to at most ${checkpoint.header.config.nCtx} in suite.json`);
+    }
+    const prompts = new SuitePrompts(suite, taskTypeOf(suite.task), tokenizer, checkpoint.header.config.nCtx);
+    if (prompts.testBudget < 1) throw new UsageError(`suite ${suite.name}: its answers need the whole ${checkpoint.header.config.nCtx}-token context, leaving no room for a prompt. Fix: shorten the labels or task.maxNewTokens`);
     for (const seed of req.seeds) {
       const data = suite.buildData(seed);
       dataHashes[`suite:${suite.name}:seed${seed}`] = data.contentHash;
+      const corpus = prompts.retrievalCorpus(data);
       for (const a of approaches) {
-        const problems = (await getApproach(a.name)).validateForData?.(a.config, data, tokenizer) ?? [];
+        const problems = (await getApproach(a.name)).validateForData?.(a.config, corpus, tokenizer) ?? [];
         if (problems.length) throw new UsageError(`--approach ${a.label}, on suite ${suite.name} (seed ${seed}): ${problems.join('; ')}`);
       }
     }
   }
   for (const seed of req.seeds) dataHashes[`heldOut:seed${seed}`] = heldOutCapability(seed).contentHash;
   const config: ResolvedRunConfig = {
+    // By name and version; the data's content hash is in dataHashes. A folder's path is not hashed,
+    // so a suite folder moved to another place (the same files) resumes and compares as before.
     suites: suites.map((s) => ({ name: s.name, version: s.version })),
     approaches: approaches.map((a) => ({ name: a.name, label: a.label, config: a.config })),
     seeds: [...req.seeds],
@@ -139,6 +156,7 @@ async function prepare(req: RunRequest): Promise<Prepared> {
     resultSchemaVersion: RESULT_SCHEMA_VERSION,
   };
   const cells = expandCells(suites.map((s) => s.name), approaches, req.seeds);
+  const suiteSources: Record<string, SuiteSource> = Object.fromEntries(suites.map((s) => [s.name, s.source]));
 
   if (req.resume && hasManifest) {
     let previous: WrittenManifest;
@@ -151,9 +169,9 @@ async function prepare(req: RunRequest): Promise<Prepared> {
       const diffs = previous.config ? configDifferences(previous.config, config) : ['the manifest records no resolved config'];
       throw new UsageError(`--resume: this command does not match the run in ${runDir} (config hash ${previous.configHash.slice(0, 12)} then, ${configHashOf(config).slice(0, 12)} now):\n  ${diffs.join('\n  ')}\nFix: repeat the run's own command (${previous.command}) with --resume, or start a new run with another --out`);
     }
-    return { runDir, runId: previous.runId, cells, config, backend, checkpointDir, manifest: null };
+    return { runDir, runId: previous.runId, cells, config, backend, checkpointDir, suiteSources, manifest: null };
   }
-  return { runDir, runId, cells, config, backend, checkpointDir, manifest: createManifest({ runId, command: req.command, backend, cells, config }) };
+  return { runDir, runId, cells, config, backend, checkpointDir, suiteSources, manifest: createManifest({ runId, command: req.command, backend, cells, config, suiteSources }) };
 }
 
 /** Runs one cell's process; resolves with how it ended. */
@@ -215,6 +233,7 @@ export async function runBench(req: RunRequest): Promise<number> {
       progress.update(i, describe(cell));
       const job: CellJob = {
         spec: cell,
+        suiteSource: p.suiteSources[cell.suite]!,
         checkpointDir: p.checkpointDir,
         ...(req.backend !== undefined ? { backend: req.backend } : {}),
         ...(req.testLimit !== undefined ? { testLimit: req.testLimit } : {}),

@@ -1,71 +1,42 @@
-// A suite is data plus a description: declarative, so the runner, reports and manifests can treat
-// every suite the same way and record exactly what each cell was given.
-import type { Attribute } from '../datasets/entities.js';
+// A suite is data plus a declarative definition (suite.json), so built-in suites and a user's own are
+// the same kind of thing: the runner, the cell, the approaches and the reports read only these types,
+// and a built-in suite builds its data in code into exactly the form a user's files load into.
+import type { Example, Qrel, SuiteDocument } from '../datasets/examples.js';
+import type { MetricId } from '../harness/metrics/definitions.js';
+import type { TaskSpec } from '../tasks/types.js';
 
-/** One question with its gold answer. */
-export interface QaExample {
-  /** Unique within the suite data; qrels refer to it. */
-  id: string;
-  /** Name of the entity asked about. */
-  entity: string;
-  /** Which fact is asked. */
-  attribute: Attribute;
-  /** The question text (a filled QUESTION_TEMPLATES phrasing). */
-  question: string;
-  /** Answer lead-in the prompt ends with (answerLeadIn). */
-  leadIn: string;
-  /** Gold answer, compared with exactMatch. */
-  answer: string;
-  /** Id of the document that states the answer. */
-  docId: string;
-}
-
-/** A relevance judgement, as in TREC/BEIR qrels. */
-export interface Qrel {
-  /** QaExample id. */
-  queryId: string;
-  /** Document id. */
-  docId: string;
-  /** Graded relevance; 1 = relevant. */
-  relevance: number;
-}
+export type { Example, Qrel, SuiteDocument, TaskSpec };
 
 /** Everything one cell of a suite trains and evaluates on. */
 export interface SuiteData {
-  /** Knowledge documents: what RAG indexes. */
-  documents: Array<{ id: string; text: string }>;
-  /** Training questions (train phrasings). */
-  train: QaExample[];
-  /** Evaluation questions (test phrasings only). */
-  test: QaExample[];
-  /** Relevance judgements for every train and test question. */
-  qrels: Qrel[];
-  /** contentHash of { documents, train, test, qrels }, for the run manifest. */
-  contentHash: string;
+  /** Knowledge documents: what RAG indexes (may be empty for a classification suite). */
+  readonly documents: readonly SuiteDocument[];
+  readonly train: readonly Example[];
+  readonly test: readonly Example[];
+  /** Relevance judgements for train and test examples (from their docIds or the qrels file). */
+  readonly qrels: readonly Qrel[];
+  /** The user's held-out text of the model's original capability, measured for forgetting besides the built-in set; null when the suite has none. */
+  readonly heldOut: ReadonlyArray<{ readonly id: string; readonly text: string }> | null;
+  /** contentHash of the definition and every file, for the run manifest. */
+  readonly contentHash: string;
 }
 
-/** A benchmark suite. */
-export interface Suite {
-  /** Registry name, e.g. "knowledge-qa". */
-  name: string;
-  /** Bumped whenever the data or prompts change, so results from different versions are not mixed. */
-  version: string;
-  /** One line: what the suite contains. */
-  description: string;
-  /** One line: the user's situation the suite stands for. */
-  useCase: string;
-  /** The suite's data for `seed`: the facts never depend on it, only order and phrasing choices. */
-  buildData(seed: number): SuiteData;
-  /** What a cell may spend; absent fields mean the harness defaults (e.g. every test question). */
-  budget?: SuiteBudget;
-}
+/** Which end of the fitted field survives when an input is longer than the room left for it. */
+export const FIT_KEEPS = ['start', 'end', 'both'] as const;
+export type FitKeep = (typeof FIT_KEEPS)[number];
 
-/** Per-suite limits, recorded in each result's inputs. */
-export interface SuiteBudget {
-  /** Test questions evaluated per cell: a seeded subset stratified by attribute when smaller than the split. */
-  testQuestions?: number;
-  /** Fine-tuning budget, the same for every approach that trains (full-ft, lora, qlora). */
-  train?: SuiteTrainBudget;
+/** The prompt format: `{name}` is filled from the example's fields. */
+export interface PromptSpec {
+  /** The example's prompt, e.g. "Q: {question}\nA:". */
+  readonly template: string;
+  /** What the model continues with: generate fills `{answer}`, choice fills `{label}`, e.g. " {answer}\n". */
+  readonly target: string;
+  /** One retrieved passage (or demonstration) before the prompt; `{text}` is its text. */
+  readonly passage: string;
+  /** The retrieval query for an example (RAG). */
+  readonly query: string;
+  /** The field cut when a prompt does not fit, and which end survives; null cuts the whole prompt from its start (keeps the end). */
+  readonly fit: { readonly field: string | null; readonly keep: FitKeep };
 }
 
 /** Optimiser steps, rows per step and tokens per row: identical for every fine-tuning approach of a suite. */
@@ -73,4 +44,62 @@ export interface SuiteTrainBudget {
   readonly steps: number;
   readonly batchSize: number;
   readonly seqLen: number;
+}
+
+/** What a cell may spend. */
+export interface SuiteBudget {
+  readonly train: SuiteTrainBudget;
+  /** Test examples evaluated per cell (a seeded stratified subset when smaller than the split); null: all. */
+  readonly testExamples: number | null;
+}
+
+/** A metric the suite reports, with its direction; the first is the suite's headline. */
+export interface SuiteMetric {
+  readonly id: MetricId;
+  readonly higherIsBetter: boolean;
+}
+
+/** The files of a suite folder, relative to it. */
+export interface SuiteFiles {
+  readonly documents: string | null;
+  readonly train: string;
+  readonly test: string;
+  readonly qrels: string | null;
+  readonly heldOut: string | null;
+}
+
+/** suite.json, validated and with every default filled in. */
+export interface SuiteDefinition {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  readonly useCase: string;
+  readonly task: TaskSpec;
+  readonly prompt: PromptSpec;
+  /** Headline first. */
+  readonly metrics: readonly SuiteMetric[];
+  readonly budget: SuiteBudget;
+  /** The example field (or `label`) the test subset is stratified by; null: none. */
+  readonly stratifyBy: string | null;
+  readonly files: SuiteFiles;
+}
+
+/** Where a suite comes from: the registry, or a folder (absolute path) the user gave. */
+export type SuiteSource = { readonly kind: 'built-in' } | { readonly kind: 'folder'; readonly path: string };
+
+/** A loaded suite: its definition, its source and its data per seed. */
+export interface Suite extends SuiteDefinition {
+  readonly source: SuiteSource;
+  /**
+   * The suite's data for `seed`. A user's files are the same for every seed; a built-in suite may
+   * vary the order and phrasing choices with it, never the facts.
+   */
+  buildData(seed: number): SuiteData;
+}
+
+/** The suite's headline metric: the first it declares. */
+export function headlineOf(suite: Pick<SuiteDefinition, 'metrics'>): SuiteMetric {
+  const m = suite.metrics[0];
+  if (!m) throw new Error('a suite declares at least one metric');
+  return m;
 }

@@ -24,6 +24,7 @@ import { approachLabel } from '../harness/plan.js';
 import { pretrain } from '../harness/pretrain.js';
 import type { CellResult, CompletedCell } from '../harness/results.js';
 import { knowledgeQa } from '../suites/knowledge-qa/suite.js';
+import { cellContext } from './context.js';
 import type { Suite } from '../suites/types.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,10 +47,10 @@ after(() => {
 });
 
 /** knowledge-qa with a budget of a few steps: a real, short fine-tuning. */
-const SMALL: Suite = { ...knowledgeQa, budget: { train: { steps: 6, batchSize: 4, seqLen: 64 } } };
+const SMALL: Suite = { ...knowledgeQa, budget: { train: { steps: 6, batchSize: 4, seqLen: 64 }, testExamples: null } };
 
 function context(config: Record<string, unknown>, suite: Suite = SMALL, seed = 0): CellContext {
-  return { suite, data: suite.buildData(seed), seed, config, base: tiny, backend, log: () => {}, progress: () => {} };
+  return cellContext({ suite, seed, config, base: tiny, backend });
 }
 
 async function runApproach(name: string, overrides: Record<string, unknown> = {}): Promise<ApproachOutcome> {
@@ -64,11 +65,12 @@ const within = (measured: number, analytic: number, share = 0.1): boolean => Mat
 test('training data: answers only carry loss in questions, documents carry it everywhere, packing is deterministic per seed', () => {
   const data = knowledgeQa.buildData(0);
   const tok = tiny.tokenizer;
-  const examples = trainingExamples(data, tok);
+  const prompts = cellContext({ suite: knowledgeQa, data, config: {}, base: tiny, backend }).prompts;
+  const examples = trainingExamples(prompts, data.train, data.documents, 128);
   assert.equal(examples.length, data.train.length + data.documents.length);
   const q = examples[0]!;
   assert.equal(q.kind, 'qa');
-  assert.equal(tok.decode(q.tokens.filter((_, i) => q.lossOn[i])), formatTarget(data.train[0]!.answer));
+  assert.equal(tok.decode(q.tokens.filter((_, i) => q.lossOn[i])), formatTarget(data.train[0]!.answers![0]!));
   assert.equal(q.tokens.at(-1), tok.eotId);
   const d = examples.find((e) => e.kind === 'document')!;
   assert.ok(d.lossOn.every(Boolean));
@@ -90,8 +92,7 @@ test('training data: answers only carry loss in questions, documents carry it ev
   assert.ok(a.lossShare > 0.1 && a.lossShare < 0.9, `loss share ${a.lossShare}`);
   assert.ok(a.paddingShare < 0.25, `padding share ${a.paddingShare}`);
   assert.equal(a.examplesPerStep.reduce((x, y) => x + y, 0) > 0, true);
-  assert.deepEqual(trainBudgetOf(knowledgeQa, 256), knowledgeQa.budget?.train);
-  assert.throws(() => trainBudgetOf({ ...knowledgeQa, budget: { train: { steps: 0, batchSize: 4, seqLen: 64 } } }, 256), /budget\.train\.steps must be a positive integer/);
+  assert.deepEqual(trainBudgetOf(knowledgeQa, 256), knowledgeQa.budget.train);
   assert.throws(() => trainBudgetOf(knowledgeQa, 64), /seqLen 128 exceeds the model's context of 64/);
 });
 
@@ -188,7 +189,7 @@ function csvObjects(text: string): Array<Record<string, string>> {
 
 test('a LoRA rank larger than the checkpoint\'s layers allows fails the cell with the reason (checked against the model)', async () => {
   const spec = { id: 'knowledge-qa__lora-rank64__seed0', suite: 'knowledge-qa', approach: 'lora', label: 'lora-rank64', approachConfig: { ...LORA_DEFAULTS, lr: 0.01, rank: 64 }, seed: 0 };
-  const r = await runCell({ spec, checkpointDir: tinyDir, testLimit: 5 }, { log: () => {} });
+  const r = await runCell({ spec, suiteSource: { kind: 'built-in' }, checkpointDir: tinyDir, testLimit: 5 }, { log: () => {} });
   assert.equal(r.status, 'failed');
   assert.match(r.status === 'failed' ? r.error.message : '', /approach\.lora\.rank 64 is larger than target layer attn\.c_attn allows \(min\(in, out\) = 32/);
 });

@@ -7,6 +7,8 @@ import { knowledgeQa } from '../suites/knowledge-qa/suite.js';
 import { getSuite, suiteNames } from '../suites/registry.js';
 
 const data = knowledgeQa.buildData(1);
+// The records' fields, typed as the generator writes them.
+const f = (q: (typeof data.test)[number]) => q.fields as { question: string; leadIn: string; attribute: keyof typeof QUESTION_TEMPLATES; entity: string };
 
 test('knowledge-qa: 250 documents, one per country, exact text for France', () => {
   assert.equal(data.documents.length, 250);
@@ -25,17 +27,18 @@ test('knowledge-qa: 250 documents, one per country, exact text for France', () =
 });
 
 test('knowledge-qa: train and test never share a phrasing', () => {
-  const trainQuestions = new Set(data.train.map((q) => q.question));
+  const trainQuestions = new Set(data.train.map((q) => f(q).question));
   for (const q of data.test) {
-    assert.ok(!trainQuestions.has(q.question), q.question);
-    const { train, test: held } = QUESTION_TEMPLATES[q.attribute];
-    assert.ok(held.some((t) => fillTemplate(t, q.entity) === q.question), `${q.id} uses a test phrasing`);
-    assert.ok(!train.some((t) => fillTemplate(t, q.entity) === q.question), `${q.id} uses a train phrasing`);
+    const { question, attribute, entity } = f(q);
+    assert.ok(!trainQuestions.has(question), question);
+    const { train, test: held } = QUESTION_TEMPLATES[attribute];
+    assert.ok(held.some((t) => fillTemplate(t, entity) === question), `${q.id} uses a test phrasing`);
+    assert.ok(!train.some((t) => fillTemplate(t, entity) === question), `${q.id} uses a train phrasing`);
   }
   for (const q of data.train) {
-    assert.ok(QUESTION_TEMPLATES[q.attribute].train.some((t) => fillTemplate(t, q.entity) === q.question), q.id);
+    assert.ok(QUESTION_TEMPLATES[f(q).attribute].train.some((t) => fillTemplate(t, f(q).entity) === f(q).question), q.id);
   }
-  assert.deepEqual(new Set(data.test.map((q) => q.attribute)), new Set(ATTRIBUTES));
+  assert.deepEqual(new Set(data.test.map((q) => f(q).attribute)), new Set(ATTRIBUTES));
 });
 
 test('knowledge-qa: every qrel points to a document that states the answer', () => {
@@ -46,14 +49,15 @@ test('knowledge-qa: every qrel points to a document that states the answer', () 
     const rels = data.qrels.filter((r) => r.queryId === q.id);
     assert.equal(rels.length, 1);
     const text = docs.get(rels[0]!.docId);
-    assert.ok(text?.includes(`${q.leadIn} ${q.answer}.`), `${q.id}: "${q.leadIn} ${q.answer}." not in its document`);
+    assert.deepEqual(q.answers?.length, 1);
+    assert.ok(text?.includes(`${f(q).leadIn} ${q.answers![0]}.`), `${q.id}: "${f(q).leadIn} ${q.answers![0]}." not in its document`);
   }
-  for (const r of data.qrels) assert.equal(questions.get(r.queryId)?.docId, r.docId);
+  for (const r of data.qrels) assert.deepEqual(questions.get(r.queryId)?.docIds, [r.docId]);
 });
 
 test('knowledge-qa: seeds change order and phrasing, never the facts', () => {
   const other = knowledgeQa.buildData(2);
-  const facts = (d: typeof data) => d.test.map((q) => `${q.id}=${q.answer}`).sort();
+  const facts = (d: typeof data) => d.test.map((q) => `${q.id}=${q.answers![0]}`).sort();
   assert.deepEqual(facts(other), facts(data));
   assert.deepEqual(other.documents, data.documents);
   assert.equal(knowledgeQa.buildData(1).contentHash, data.contentHash);
@@ -61,13 +65,24 @@ test('knowledge-qa: seeds change order and phrasing, never the facts', () => {
   assert.match(data.contentHash, /^[0-9a-f]{64}$/);
 });
 
-test('registry: knowledge-qa by name, a clear usage error otherwise', async () => {
-  assert.ok(suiteNames().includes('knowledge-qa'));
+test('knowledge-qa: its definition, as a user\'s suite.json would state it', () => {
+  assert.equal(knowledgeQa.task.type, 'generate');
+  assert.deepEqual(knowledgeQa.task['normalize'], ['whitespace']);
+  assert.deepEqual(knowledgeQa.metrics.map((m) => m.id), ['quality.exactMatch', 'quality.tokenF1']);
+  assert.deepEqual(knowledgeQa.budget, { train: { steps: 100, batchSize: 16, seqLen: 128 }, testExamples: null });
+  assert.equal(knowledgeQa.prompt.template, 'Q: {question}\nA: {leadIn}');
+  assert.equal(knowledgeQa.prompt.target, ' {answer}.\n');
+  assert.equal(knowledgeQa.stratifyBy, 'attribute');
+  assert.deepEqual(knowledgeQa.source, { kind: 'built-in' });
+});
+
+test('registry: knowledge-qa and task-adapt by name, a clear usage error otherwise', async () => {
+  assert.deepEqual(suiteNames(), ['knowledge-qa', 'task-adapt']);
   assert.equal((await getSuite('knowledge-qa')).name, 'knowledge-qa');
   await assert.rejects(getSuite('knowledge'), (err: unknown) => {
     assert.ok(err instanceof UsageError);
     assert.equal(err.exitCode, 2);
-    assert.match(err.message, /unknown suite "knowledge"\. Valid suites: .*knowledge-qa/);
+    assert.match(err.message, /unknown suite "knowledge"\. Built-in suites: knowledge-qa, task-adapt; or give the path of a suite folder/);
     return true;
   });
   await assert.rejects(getSuite('toString'), UsageError);

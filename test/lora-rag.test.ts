@@ -16,6 +16,7 @@ import { loadCheckpoint } from '../harness/engine/checkpoint.js';
 import { pretrain } from '../harness/pretrain.js';
 import type { CellResult, CompletedCell } from '../harness/results.js';
 import { knowledgeQa } from '../suites/knowledge-qa/suite.js';
+import { cellContext } from './context.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'adaptbench-lora-rag-test-'));
@@ -32,16 +33,16 @@ test('RAFT examples: the gold passage in oracleShare of them, never in the other
   const config = Object.freeze({ ...loraRag.defaults, index: 'exact', tfidfDim: 1024 });
   assert.deepEqual(loraRag.validateConfig(config), []);
   const base = loadCheckpoint(tiny);
-  const ctx: CellContext = { suite: knowledgeQa, data, seed: 0, config, base, backend, log: () => {}, progress: () => {} };
+  const ctx: CellContext = cellContext({ suite: knowledgeQa, data, config, base, backend });
   const r = prepareRetrieval(ctx, retrievalConfig(config));
   const tok = base.tokenizer;
-  const gold = (i: number): string => data.documents.find((d) => d.id === data.train[i]!.docId)!.text;
+  const gold = (i: number): string => data.documents.find((d) => d.id === data.train[i]!.docIds[0])!.text;
   // Passage lines of a prompt: everything before the question line (the last passage may be cut at its end).
   const passageLines = (prompt: string): string[] => prompt.slice(0, prompt.lastIndexOf('Q: ')).split('\n').filter((l) => l !== '');
   const all = raftExamples(ctx, r, 3, 1);
   assert.equal(all.stats.examples, data.train.length);
   // Every example holds the gold passage, but those whose question leaves no room in the 128-token row for a passage line (one token and a newline) (tiny tokenizer).
-  const noRoom = data.train.filter((q) => tok.encode(formatPrompt({ passages: [], question: q.question, leadIn: q.leadIn })).length + 2 > 128 - tok.encode(formatTarget(q.answer)).length).length;
+  const noRoom = data.train.filter((q) => tok.encode(formatPrompt({ passages: [], question: q.fields['question']!, leadIn: q.fields['leadIn']! })).length + 2 > 128 - tok.encode(formatTarget(q.answers![0]!)).length).length;
   assert.equal(all.stats.withGold, data.train.length - noRoom, 'oracleShare 1: every example with room holds the gold passage');
   const none = raftExamples(ctx, r, 3, 0);
   assert.equal(none.stats.withGold, 0);
@@ -51,7 +52,7 @@ test('RAFT examples: the gold passage in oracleShare of them, never in the other
     const lines = passageLines(prompt);
     assert.ok(lines.every((l) => !gold(i).startsWith(l)), `no-gold example ${i} holds the gold passage`);
     const answer = tok.decode(e.tokens.filter((_, j) => e.lossOn[j]));
-    assert.equal(answer, ` ${data.train[i]!.answer}.\n`);
+    assert.equal(answer, ` ${data.train[i]!.answers![0]!}.\n`);
   });
   // And in the oracle examples, one passage line is (a cut of) the gold document.
   all.examples.forEach((e, i) => {

@@ -33,17 +33,17 @@ test('expandCells: suite x seed x approach, ids stable', () => {
 
 test('selectTestSubset: stratified by attribute, seeded, in split order', () => {
   const test = knowledgeQa.buildData(0).test;
-  const pick = selectTestSubset(test, 100, 'k:0');
+  const pick = selectTestSubset(test, 100, 'k:0', 'attribute');
   assert.equal(pick.length, 100);
   assert.equal(new Set(pick.map((q) => q.id)).size, 100);
   for (const attr of ATTRIBUTES) {
-    const share = (100 * test.filter((q) => q.attribute === attr).length) / test.length;
-    const got = pick.filter((q) => q.attribute === attr).length;
+    const share = (100 * test.filter((q) => q.fields['attribute'] === attr).length) / test.length;
+    const got = pick.filter((q) => q.fields['attribute'] === attr).length;
     assert.ok(got === Math.floor(share) || got === Math.ceil(share), `${attr}: ${got} for a share of ${share}`);
   }
   const order = pick.map((q) => test.indexOf(q));
   assert.deepEqual(order, [...order].sort((a, b) => a - b));
-  assert.deepEqual(selectTestSubset(test, 100, 'k:0').map((q) => q.id), pick.map((q) => q.id));
-  assert.notDeepEqual(selectTestSubset(test, 100, 'k:1').map((q) => q.id), pick.map((q) => q.id));
-  assert.equal(selectTestSubset(test, 5000, 'k:0').length, test.length);
+  assert.deepEqual(selectTestSubset(test, 100, 'k:0', 'attribute').map((q) => q.id), pick.map((q) => q.id));
+  assert.notDeepEqual(selectTestSubset(test, 100, 'k:1', 'attribute').map((q) => q.id), pick.map((q) => q.id));
+  assert.equal(selectTestSubset(test, 5000, 'k:0', 'attribute').length, test.length);
 });

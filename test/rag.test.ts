@@ -23,6 +23,7 @@ import { evaluateRun } from '../harness/retrieval/metrics.js';
 import { parseTrecQrels, parseTrecRun } from '../harness/retrieval/trec.js';
 import { RetrievalInputError, row } from '../harness/retrieval/vectors.js';
 import { knowledgeQa } from '../suites/knowledge-qa/suite.js';
+import { cellContext } from './context.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH = join(ROOT, 'harness', 'bin', 'bench.js');
@@ -46,7 +47,7 @@ async function runRag(checkpoint: string, overrides: Record<string, unknown>): P
   const backend = await initBackend();
   const config = Object.freeze({ ...rag.defaults, ...overrides });
   assert.deepEqual(rag.validateConfig(config), []);
-  const ctx: CellContext = { suite: knowledgeQa, data, seed: 0, config, base: loadCheckpoint(checkpoint), backend, log: () => {}, progress: () => {} };
+  const ctx = cellContext({ suite: knowledgeQa, data, config, base: loadCheckpoint(checkpoint), backend });
   return { outcome: await rag.run(ctx), ctx };
 }
 
@@ -61,12 +62,12 @@ describe('rag approach', () => {
     const e = new TfidfEmbedder({ dim: 1024 });
     e.fit(data.documents.map((d) => d.text));
     const exact = buildIndex({ type: 'exact' }, e.embed(data.documents.map((d) => d.text)));
-    const qv = e.embed(questions.map((q) => q.question));
+    const qv = e.embed(questions.map((q) => q.fields['question']!));
     const budget = ctx.base.model.config.nCtx - ANSWER_MAX_NEW_TOKENS;
     questions.forEach((q, i) => {
       const top = exact.search(row(qv, i), 3).ids.map((id) => data.documents[id]!.text);
-      assert.equal(prompts[i], formatPrompt({ passages: top, question: q.question, leadIn: q.leadIn }));
-      assert.ok(prompts[i]!.includes(data.documents.find((d) => d.id === q.docId)!.text), `the gold document is in the prompt for ${q.id}`);
+      assert.equal(prompts[i], formatPrompt({ passages: top, question: q.fields['question']!, leadIn: q.fields['leadIn']! }));
+      assert.ok(prompts[i]!.includes(data.documents.find((d) => d.id === q.docIds[0])!.text), `the gold document is in the prompt for ${q.id}`);
       assert.ok(ctx.base.tokenizer.encode(prompts[i]!).length <= budget);
     });
     const m = outcome.extra!.metrics!;
@@ -85,7 +86,7 @@ describe('rag approach', () => {
     const reversed = await last.outcome.prompts(questions);
     questions.forEach((q, i) => {
       const top = exact.search(row(qv, i), 3).ids.map((id) => data.documents[id]!.text);
-      assert.equal(reversed[i], formatPrompt({ passages: [...top].reverse(), question: q.question, leadIn: q.leadIn }));
+      assert.equal(reversed[i], formatPrompt({ passages: [...top].reverse(), question: q.fields['question']!, leadIn: q.fields['leadIn']! }));
     });
     last.outcome.dispose?.();
     last.ctx.base.model.dispose();
@@ -97,7 +98,7 @@ describe('rag approach', () => {
     const prompts = await outcome.prompts(data.test.slice(0, 40));
     prompts.forEach((p, i) => {
       const q = data.test[i]!;
-      const bare = formatPrompt({ passages: [], question: q.question, leadIn: q.leadIn });
+      const bare = formatPrompt({ passages: [], question: q.fields['question']!, leadIn: q.fields['leadIn']! });
       // Within the budget, or (when not even the question fits) without any passage.
       assert.ok(ctx.base.tokenizer.encode(p).length <= budget || p === bare, `prompt ${i} overflows`);
     });

@@ -259,18 +259,19 @@ describe('embedders, chunking, context', () => {
   test('fitPrompt keeps the best passages that fit, cuts one when none fits, and says so', () => {
     const tok = new BpeTokenizer([]); // bytes as tokens: a token count is a byte count
     const p = ['AAAA.', 'BBBB.', 'CCCC.'];
-    const full = fitPrompt(p, 'Q?', 'It is', tok, 1000);
+    const render = (question: string) => (ps: readonly string[]): string => `${ps.map((x) => `${x}\n`).join('')}Q: ${question}\nA: It is`;
+    const full = fitPrompt(p, render('Q?'), tok, 1000);
     assert.equal(full.prompt, 'AAAA.\nBBBB.\nCCCC.\nQ: Q?\nA: It is');
     assert.equal(full.tokens, full.prompt.length);
     assert.equal(full.dropped, 0);
-    const two = fitPrompt(p, 'Q?', 'It is', tok, full.tokens - 1);
+    const two = fitPrompt(p, render('Q?'), tok, full.tokens - 1);
     assert.deepEqual(two.passages, ['AAAA.', 'BBBB.']);
     assert.equal(two.dropped, 1);
-    const cut = fitPrompt(['A long passage here.'], 'Q?', 'It is', tok, 'A long\nQ: Q?\nA: It is'.length);
+    const cut = fitPrompt(['A long passage here.'], render('Q?'), tok, 'A long\nQ: Q?\nA: It is'.length);
     assert.deepEqual(cut.passages, ['A long']);
     assert.ok(cut.truncated);
     assert.ok(cut.tokens <= 'A long\nQ: Q?\nA: It is'.length);
-    const none = fitPrompt(p, 'A question longer than the budget?', 'It is', tok, 10);
+    const none = fitPrompt(p, render('A question longer than the budget?'), tok, 10);
     assert.deepEqual(none.passages, []);
     assert.equal(none.dropped, 3);
   });

@@ -1,6 +1,7 @@
 // Evaluation the approaches share: per-token cross-entropy on held-out text, and greedy generation.
 import { tf } from './backend.js';
 import type { GPT } from './model.js';
+import type { BpeTokenizer } from './tokenizer.js';
 import { tokenCrossEntropy } from './model.js';
 
 /**
@@ -101,4 +102,69 @@ export function generateGreedy(model: GPT, prompts: readonly number[][], o: Gene
     mask.dispose();
   }
   return out;
+}
+
+/**
+ * Log-likelihood of each continuation given its prompt: the sum over the continuation's tokens of
+ * log p(token | everything before it), as lm-evaluation-harness scores multiple choice. Sequences
+ * (prompt + continuation) must fit the context; they are right-padded in batches (causal attention
+ * keeps the padding out of every scored position) and only the scored positions reach the LM head.
+ */
+export function continuationLogLikelihoods(model: GPT, pairs: ReadonlyArray<{ readonly prompt: readonly number[]; readonly continuation: readonly number[] }>, batchSize = 16): number[] {
+  const out: number[] = new Array(pairs.length).fill(0);
+  const nCtx = model.config.nCtx;
+  pairs.forEach((p, i) => {
+    if (p.prompt.length === 0 || p.continuation.length === 0) throw new Error(`continuation ${i}: prompt and continuation must both have tokens`);
+    if (p.prompt.length + p.continuation.length > nCtx) {
+      throw new Error(`continuation ${i}: ${p.prompt.length} prompt + ${p.continuation.length} continuation tokens exceed the model's context of ${nCtx}`);
+    }
+  });
+  // Batches of similar lengths waste less on padding; the order is restored through the indices.
+  const order = pairs.map((_, i) => i).sort((a, b) => pairs[a]!.prompt.length + pairs[a]!.continuation.length - (pairs[b]!.prompt.length + pairs[b]!.continuation.length) || a - b);
+  for (let b0 = 0; b0 < order.length; b0 += batchSize) {
+    const rows = order.slice(b0, b0 + batchSize);
+    const len = Math.max(...rows.map((i) => pairs[i]!.prompt.length + pairs[i]!.continuation.length)) - 1;
+    const ids = new Int32Array(rows.length * len);
+    const gatherAt: number[] = [], targets: number[] = [], owner: number[] = [];
+    rows.forEach((i, r) => {
+      const seq = [...pairs[i]!.prompt, ...pairs[i]!.continuation];
+      ids.set(seq.slice(0, len), r * len);
+      for (let j = pairs[i]!.prompt.length; j < seq.length; j++) {
+        gatherAt.push(r * len + j - 1);
+        targets.push(seq[j]!);
+        owner.push(i);
+      }
+    });
+    const nll = tf.tidy(() => {
+      const hidden = model.hidden(tf.tensor2d(ids, [rows.length, len], 'int32'));
+      const logits = model.logits(tf.gather(hidden, tf.tensor1d(gatherAt, 'int32')));
+      return tokenCrossEntropy(logits, tf.tensor1d(targets, 'int32'), model.config.vocabSize);
+    });
+    const values = nll.dataSync();
+    nll.dispose();
+    values.forEach((v, k) => { out[owner[k]!]! -= v; });
+  }
+  return out;
+}
+
+/** Held-out Brown tokens evaluated, at most: enough for a stable mean, small enough for 2 cores. */
+export const BROWN_EVAL_MAX_TOKENS = 32_768;
+
+/** Tokens of documents joined by end-of-text, as pretraining saw text. */
+export function documentTokens(tokenizer: BpeTokenizer, docs: ReadonlyArray<{ text: string }>, maxTokens = Infinity): Int32Array {
+  const ids: number[] = [];
+  for (const d of docs) {
+    if (ids.length > maxTokens) break;
+    ids.push(...tokenizer.encode(d.text), tokenizer.eotId);
+  }
+  return Int32Array.from(ids.slice(0, Math.min(ids.length, maxTokens + 1)));
+}
+
+/** Mean per-token cross-entropy on held-out Brown documents, with throughput. */
+export function brownCrossEntropy(model: GPT, tokenizer: BpeTokenizer, docs: ReadonlyArray<{ readonly text: string }>, maxTokens = BROWN_EVAL_MAX_TOKENS): { ce: number; tokens: number; tokensPerSec: number } {
+  const tokens = documentTokens(tokenizer, docs, maxTokens);
+  const t0 = performance.now();
+  const r = meanCrossEntropy(model, tokens);
+  const seconds = (performance.now() - t0) / 1000;
+  return { ce: r.ce, tokens: r.tokens, tokensPerSec: r.tokens / seconds };
 }

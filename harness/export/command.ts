@@ -11,12 +11,14 @@ import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { getApproach } from '../../adapters/registry.js';
 import type { ApproachOutcome } from '../../adapters/types.js';
-import { getSuite } from '../../suites/registry.js';
+import { suiteFromSource } from '../../suites/registry.js';
+import { SuitePrompts } from '../../tasks/prompts.js';
+import { taskTypeOf } from '../../tasks/registry.js';
 import { initBackend } from '../engine/backend.js';
 import type { ModelConfig } from '../engine/config.js';
 import { loadCheckpoint, type LoadedCheckpoint } from '../engine/checkpoint.js';
 import { UsageError } from '../errors.js';
-import type { CellResult, CompletedCell, RunManifest } from '../results.js';
+import type { CellInputs, CellResult, CompletedCell, RunManifest } from '../results.js';
 import { cellResultPath, manifestPath } from '../run-files.js';
 import { LOGITS_TOLERANCE, compareWithTfjs, type Equivalence } from './equivalence.js';
 import { gptToOnnx, ONNX_OPSET, type GptGraphSource } from './gpt-onnx.js';
@@ -77,9 +79,9 @@ function findCell(req: ExportRequest): CellRecord & { runId: string } {
   if (!existsSync(path)) throw new UsageError(`cell ${spec.id} of run ${runDir} has no result (the run did not reach it). Fix: finish the run with \`bench run ... --resume --out ${req.run}\``);
   const result = JSON.parse(readFileSync(path, 'utf8')) as CellResult;
   if (result.status !== 'completed') throw new UsageError(`cell ${spec.id} failed (${result.error.message.split('\n')[0]}); there is no served model to export. Fix: see ${path.replace(/\.json$/, '.log')}`);
-  const checkpoint = result.inputs['checkpoint'] as { dir: string; contentHash: string; config: ModelConfig } | undefined;
+  const checkpoint = result.inputs.checkpoint as CellInputs['checkpoint'] | undefined;
   if (!checkpoint) throw new UsageError(`cell ${spec.id} does not record its checkpoint (inputs.checkpoint); it cannot be re-created`);
-  const latency = result.inputs['latency'] as { servedWeightsSha256?: string } | undefined;
+  const latency = result.inputs.latency;
   return { cell: result, runId: manifest.runId, checkpointDir: checkpoint.dir, checkpointHash: checkpoint.contentHash, config: checkpoint.config, servedSha256: latency?.servedWeightsSha256 ?? null };
 }
 
@@ -125,12 +127,16 @@ export async function exportFromRun(req: ExportRequest): Promise<ExportResult> {
     if (base.header.contentHash !== found.checkpointHash) {
       throw new UsageError(`the checkpoint at ${found.checkpointDir} (content hash ${base.header.contentHash.slice(0, 12)}) is not the one cell ${spec.id} ran with (${found.checkpointHash.slice(0, 12)}). Fix: restore that checkpoint at that path`);
     }
-    const suite = await getSuite(spec.suite);
+    const suite = await suiteFromSource(spec.suite, found.cell.inputs.suite?.source ?? { kind: 'built-in' });
     const data = suite.buildData(spec.seed);
+    if (found.cell.inputs.suite && data.contentHash !== found.cell.inputs.suite.contentHash) {
+      throw new UsageError(`suite ${spec.suite} now hashes to ${data.contentHash.slice(0, 12)}, the cell ran on ${found.cell.inputs.suite.contentHash.slice(0, 12)}: its files changed since the run. Fix: restore them, or export from a new run`);
+    }
+    const prompts = new SuitePrompts(suite, taskTypeOf(suite.task), base.tokenizer, base.model.config.nCtx);
     req.log(`re-creating ${spec.label} (seed ${spec.seed}) as cell ${spec.id} made it: ${approach.name} on ${backend.name}, checkpoint ${base.header.contentHash.slice(0, 12)}`);
     const lastTenth = new Map<string, number>();
     outcome = await approach.run({
-      suite, data, seed: spec.seed, config: spec.approachConfig, base, backend, log: req.log,
+      suite, data, prompts, seed: spec.seed, config: spec.approachConfig, base, backend, log: req.log,
       progress: (phase, done, total) => {
         const tenth = total > 0 ? Math.floor((10 * done) / total) : 10;
         if (tenth !== lastTenth.get(phase)) {

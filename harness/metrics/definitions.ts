@@ -18,6 +18,13 @@ export interface MetricDefinition {
   readonly acceptableUpTo?: number;
 }
 
+/** A 95% interval for a metric, with how it was computed. */
+export interface Interval {
+  readonly low: number;
+  readonly high: number;
+  readonly method: string;
+}
+
 /** The largest logit difference an ONNX export may show against tfjs (float32 rounding of a reordered sum). */
 export const LOGITS_TOLERANCE = 1e-4;
 
@@ -29,6 +36,18 @@ export const METRICS = {
   'quality.tokenF1': {
     label: 'Token F1', unit: '', higherIsBetter: true,
     description: 'Mean over test questions of the F1 of whitespace tokens between predicted and gold answer (SQuAD style).',
+  },
+  'quality.accuracy': {
+    label: 'Accuracy', unit: '', higherIsBetter: true,
+    description: 'choice tasks: share of test examples whose highest-log-likelihood label is the gold one; 95% Wilson interval over examples.',
+  },
+  'quality.macroF1': {
+    label: 'Macro-F1', unit: '', higherIsBetter: true,
+    description: 'choice tasks: unweighted mean over labels of per-label F1 (labels neither gold nor predicted left out); 95% percentile bootstrap interval over examples.',
+  },
+  'quality.majorityClassRate': {
+    label: 'Majority-class rate', unit: '', higherIsBetter: null,
+    description: 'choice tasks: the accuracy of always answering the most frequent gold label of the evaluated test examples (the floor a classifier must beat).',
   },
   'forgetting.heldOutBrownCe': {
     label: 'Held-out Brown CE', unit: 'nats/token', higherIsBetter: false,
@@ -45,6 +64,14 @@ export const METRICS = {
   'forgetting.rcDelta': {
     label: 'Reading comprehension change', unit: '', higherIsBetter: true,
     description: 'Held-out reading-comprehension exact match after adaptation minus before (0 for base).',
+  },
+  'forgetting.suiteHeldOutCe': {
+    label: 'Suite held-out CE', unit: 'nats/token', higherIsBetter: false,
+    description: 'Mean per-token cross-entropy on the held-out text the suite ships (files.heldOut: the user\'s own original capability), after adaptation.',
+  },
+  'forgetting.suiteCeDelta': {
+    label: 'Forgetting on suite held-out text', unit: 'nats/token', higherIsBetter: false,
+    description: 'Suite held-out cross-entropy after adaptation minus before (0 for base); null where the suite ships no held-out text.',
   },
   'params.total': {
     label: 'Total parameters', unit: 'count', higherIsBetter: null,

@@ -2,7 +2,6 @@
 // leave room for the answer: generation keeps only the last nCtx - maxNewTokens tokens of a prompt,
 // so a longer one would lose its first passages silently. Instead the lowest-ranked passages are
 // dropped, and a single passage that is still too long is cut at its end, and each prompt says so.
-import { formatPrompt } from '../../datasets/episodes.js';
 
 /** What fitting did to one prompt. */
 export interface FittedPrompt {
@@ -23,13 +22,12 @@ export interface PromptTokenizer {
 }
 
 /**
- * The prompt formatPrompt({ passages, question, leadIn }) with as many of `passages` (best first)
- * as fit in `budget` tokens. Without any passage that fits whole, the best one is cut to fit; if not
+ * The prompt `build(passages)` with as many of `passages` (best first) as fit in `budget` tokens. Without any passage that fits whole, the best one is cut to fit; if not
  * even the question fits, the prompt has no passage (and generation keeps its last tokens).
  */
-export function fitPrompt(passages: readonly string[], question: string, leadIn: string, tok: PromptTokenizer, budget: number): FittedPrompt {
+export function fitPrompt(passages: readonly string[], render: (passages: readonly string[]) => string, tok: PromptTokenizer, budget: number): FittedPrompt {
   const build = (ps: readonly string[]): { prompt: string; tokens: number } => {
-    const prompt = formatPrompt({ passages: ps, question, leadIn });
+    const prompt = render(ps);
     return { prompt, tokens: tok.encode(prompt).length };
   };
   for (let n = passages.length; n >= 1; n--) {

@@ -92,8 +92,8 @@ export interface QueryResult {
 
 export interface RetrievalEvaluation {
   readonly results: readonly QueryResult[];
-  /** BEIR figures of the document ranking against the qrels. */
-  readonly quality: RetrievalQuality;
+  /** BEIR figures of the document ranking against the qrels; null without qrels (nothing to judge against). */
+  readonly quality: RetrievalQuality | null;
   /** ann-benchmarks recall@annK of the index against exact search, over the same queries. */
   readonly annRecall: number;
   readonly annK: number;
@@ -149,7 +149,7 @@ export function queriesPerSecond(n: number, searchAll: () => void, runs = QPS_RU
  * Embeds the queries, searches the index (deep enough for `depth` chunks and 10 distinct documents),
  * and measures retrieval quality, ANN recall and queries per second.
  */
-export function evaluateRetrieval(r: BuiltRetrieval, queries: readonly Query[], qrels: Qrels, depth = 10): RetrievalEvaluation {
+export function evaluateRetrieval(r: BuiltRetrieval, queries: readonly Query[], qrels: Qrels | null, depth = 10): RetrievalEvaluation {
   if (queries.length === 0) throw new RetrievalInputError('no queries to evaluate retrieval on');
   const t0 = performance.now();
   const qv = r.embedder.embed(queries.map((q) => q.text));
@@ -177,7 +177,7 @@ export function evaluateRetrieval(r: BuiltRetrieval, queries: readonly Query[], 
     const top = r.index.search(query, annK).ids;
     found.push(top.map((c) => cosineDistance(query, row(r.vectors, c))));
   });
-  const quality = evaluateRun(new Map(results.map((x) => [x.queryId, x.docs])), qrels);
+  const quality = qrels ? evaluateRun(new Map(results.map((x) => [x.queryId, x.docs])), qrels) : null;
   const queriesPerSec = queriesPerSecond(qv.count, () => {
     for (let i = 0; i < qv.count; i++) r.index.search(row(qv, i), annK);
   });

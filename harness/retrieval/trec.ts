@@ -3,10 +3,6 @@
 //   qrels: `qid 0 docno relevance`, one line per judgement
 // trec_eval orders a query's documents by score (ties by docno, descending), not by the rank column,
 // so scores are written strictly decreasing: a tie with the rank above is written 1e-6 lower.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadRun } from '../../reports/load.js';
-import { getSuite } from '../../suites/registry.js';
 import { InputError } from '../errors.js';
 
 export interface RankedQuery {
@@ -76,56 +72,4 @@ export function parseTrecQrels(text: string): Map<string, Map<string, number>> {
     out.set(f[0]!, m);
   });
   return out;
-}
-
-/** The ranking a rag or lora-rag cell records in inputs.retrieval.run. */
-interface RecordedRun {
-  readonly documents: readonly string[];
-  readonly queries: readonly string[];
-  readonly ranks: ReadonlyArray<readonly number[]>;
-  readonly scores: ReadonlyArray<readonly number[]>;
-}
-
-function recordedRun(inputs: Readonly<Record<string, unknown>>): RecordedRun | null {
-  const r = (inputs['retrieval'] as { run?: RecordedRun } | undefined)?.run;
-  return r && Array.isArray(r.documents) && Array.isArray(r.queries) && Array.isArray(r.ranks) && Array.isArray(r.scores) ? r : null;
-}
-
-const writeAtomic = (file: string, text: string): void => {
-  writeFileSync(`${file}.tmp-${process.pid}`, text);
-  renameSync(`${file}.tmp-${process.pid}`, file);
-};
-
-/**
- * Writes `<run>/trec/<cell id>.run` and `<cell id>.qrels` for every completed cell that retrieved
- * (rag, lora-rag): the document ranking of each test question and the suite's judgements for those
- * questions. Returns the files written.
- */
-export async function exportTrec(runDir: string): Promise<string[]> {
-  const run = await loadRun(runDir);
-  const dir = join(runDir, 'trec');
-  const files: string[] = [];
-  for (const cell of run.cells) {
-    if (cell.status !== 'completed') continue;
-    const rec = recordedRun(cell.inputs);
-    if (!rec) continue;
-    const queries: RankedQuery[] = rec.queries.map((queryId, i) => ({
-      queryId,
-      docs: (rec.ranks[i] ?? []).map((d) => rec.documents[d]!),
-      scores: rec.scores[i] ?? [],
-    }));
-    const data = (await getSuite(cell.cell.suite)).buildData(cell.cell.seed);
-    const recorded = (cell.inputs['suite'] as { contentHash?: string } | undefined)?.contentHash;
-    if (recorded !== undefined && recorded !== data.contentHash) {
-      throw new InputError(`TREC export of ${cell.cell.id}: suite ${cell.cell.suite} data now hashes to ${data.contentHash.slice(0, 12)}, the cell ran on ${recorded.slice(0, 12)}; its qrels would not match. Fix: export with the code version the run was made with`);
-    }
-    const asked = new Set(rec.queries);
-    const qrels = data.qrels.filter((q) => asked.has(q.queryId));
-    mkdirSync(dir, { recursive: true });
-    const runFile = join(dir, `${cell.cell.id}.run`), qrelsFile = join(dir, `${cell.cell.id}.qrels`);
-    writeAtomic(runFile, trecRun(queries, cell.cell.label));
-    writeAtomic(qrelsFile, trecQrels(qrels));
-    files.push(runFile, qrelsFile);
-  }
-  return files;
 }

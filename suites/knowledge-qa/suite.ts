@@ -1,11 +1,11 @@
 // knowledge-qa: facts about 250 real countries, asked with phrasings held out from training.
 // The question is whether an approach learns facts it was told (fine-tuning) or reads them (RAG).
+// Its records are generated in code, in the form a user's JSONL files hold, and validated the same way.
 import { loadCountries } from '../../datasets/countries.js';
-import { answerLeadIn, answerOf, attributesOf, entityDocument, fillTemplate, QUESTION_TEMPLATES } from '../../datasets/episodes.js';
-import { contentHash } from '../../datasets/hash.js';
+import { answerLeadIn, answerOf, attributesOf, entityDocument, fillTemplate, FORMAT, QUESTION_TEMPLATES } from '../../datasets/episodes.js';
 import { createRng } from '../../datasets/rng.js';
 import type { Entity } from '../../datasets/entities.js';
-import type { QaExample, Qrel, Suite, SuiteData } from '../types.js';
+import { builtInSuite } from '../built-in.js';
 
 /** Train phrasings per fact: more than one, so training teaches the fact, not one sentence. */
 export const TRAIN_PHRASINGS_PER_FACT = 2;
@@ -20,18 +20,27 @@ export function countryDocId(e: Entity): string {
   return `country/${slugify(e.name)}`;
 }
 
-function buildData(seed: number): SuiteData {
+/** One knowledge-qa record, as a line of train.jsonl or test.jsonl would hold it. */
+export interface KnowledgeQaRecord {
+  readonly id: string;
+  readonly question: string;
+  readonly leadIn: string;
+  readonly attribute: string;
+  readonly entity: string;
+  readonly answer: string;
+  readonly docIds: readonly string[];
+}
+
+function generate(seed: number): { documents: Array<{ id: string; text: string }>; train: KnowledgeQaRecord[]; test: KnowledgeQaRecord[] } {
   const rng = createRng(`knowledge-qa:${seed}`);
   const countries = loadCountries();
   const documents = countries.map((e) => ({ id: countryDocId(e), text: entityDocument(e) }));
-  if (new Set(documents.map((d) => d.id)).size !== documents.length) throw new Error('knowledge-qa: two countries share a document id');
-
-  const train: QaExample[] = [];
-  const test: QaExample[] = [];
+  const train: KnowledgeQaRecord[] = [];
+  const test: KnowledgeQaRecord[] = [];
   for (const e of countries) {
     const docId = countryDocId(e);
     for (const attribute of attributesOf(e)) {
-      const base = { entity: e.name, attribute, leadIn: answerLeadIn(e, attribute), answer: answerOf(e, attribute), docId };
+      const base = { leadIn: answerLeadIn(e, attribute), attribute, entity: e.name, answer: answerOf(e, attribute), docIds: [docId] };
       const templates = QUESTION_TEMPLATES[attribute];
       rng.shuffle(templates.train).slice(0, TRAIN_PHRASINGS_PER_FACT).forEach((t, k) => {
         train.push({ id: `${docId}/${attribute}/train-${k}`, question: fillTemplate(t, e.name), ...base });
@@ -40,22 +49,26 @@ function buildData(seed: number): SuiteData {
     }
   }
   // Training order is shuffled per seed; test order stays by country, so reports line up across seeds.
-  const trainShuffled = rng.shuffle(train);
-  const qrels: Qrel[] = [...trainShuffled, ...test].map((q) => ({ queryId: q.id, docId: q.docId, relevance: 1 }));
-  const data = { documents, train: trainShuffled, test, qrels };
-  return { ...data, contentHash: contentHash(data) };
+  return { documents, train: rng.shuffle(train), test };
 }
 
-/** The knowledge-qa suite. */
-export const knowledgeQa: Suite = Object.freeze({
+/** The knowledge-qa suite: its suite.json, as a user's folder would hold it, and its generator. */
+export const knowledgeQa = builtInSuite({
   name: 'knowledge-qa',
   version: '1.0.0',
   description: 'Capital, continent, currency, languages and calling code of 250 countries (countries-list); one document per country; test questions use phrasings never trained on.',
   useCase: 'Answer questions about facts the base model never saw: inject knowledge by fine-tuning or retrieve it (RAG).',
-  buildData,
-  budget: {
-    // Fine-tuning (full-ft, lora, qlora alike): sized so one fine-tuning cell of the default model
-    // takes about 3 minutes on 2 CPU cores, evaluation included (see README, "Approaches").
-    train: { steps: 100, batchSize: 16, seqLen: 128 },
+  task: { type: 'generate', normalize: ['whitespace'], maxNewTokens: 24 },
+  prompt: {
+    // The answer sentence a model completes is word for word a sentence of the country's document.
+    template: `${FORMAT.questionPrefix}{question}\n${FORMAT.answerPrefix}{leadIn}`,
+    target: ` {answer}${FORMAT.answerEnd}`,
+    passage: '{text}\n',
+    query: '{question}',
   },
-});
+  metrics: [{ id: 'quality.exactMatch', higherIsBetter: true }, { id: 'quality.tokenF1', higherIsBetter: true }],
+  // Fine-tuning (full-ft, lora, qlora alike): sized so one fine-tuning cell of the default model
+  // takes about 3 minutes on 2 CPU cores, evaluation included (see README, "Approaches").
+  budget: { train: { steps: 100, batchSize: 16, seqLen: 128 } },
+  stratifyBy: 'attribute',
+}, generate);
