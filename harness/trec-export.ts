@@ -33,7 +33,8 @@ export async function exportTrec(runDir: string): Promise<string[]> {
   for (const cell of run.cells) {
     if (cell.status !== 'completed') continue;
     const rec = recordedRun(cell.inputs);
-    if (!rec) continue;
+    // Demonstrations (labelled training examples) have no relevance judgements to check a ranking against.
+    if (!rec || cell.inputs.retrieval?.corpus === 'demonstrations') continue;
     const queries: RankedQuery[] = rec.queries.map((queryId, i) => ({
       queryId,
       docs: (rec.ranks[i] ?? []).map((d) => rec.documents[d]!),

@@ -36,6 +36,8 @@ export interface ExportRequest {
   readonly out: string;
   /** Which seed's cell; default the run's first. */
   readonly seed?: number;
+  /** Which suite's cell, in a run of several suites. */
+  readonly suite?: string;
   readonly form: ExportForm;
   /** The check against tfjs: prompt length and new tokens. */
   readonly promptTokens: number;
@@ -69,10 +71,16 @@ function findCell(req: ExportRequest): CellRecord & { runId: string } {
   }
   const manifest = JSON.parse(readFileSync(manifestPath(runDir), 'utf8')) as RunManifest;
   const labels = [...new Set(manifest.cells.map((c) => c.label))];
-  const rows = manifest.cells.filter((c) => c.label === req.approach);
-  if (rows.length === 0) {
+  const labelled = manifest.cells.filter((c) => c.label === req.approach);
+  if (labelled.length === 0) {
     throw new UsageError(`run ${runDir} has no approach "${req.approach}"; its approaches are ${labels.join(', ')}. Fix: e.g. bench export ${req.run} ${labels[0] ?? 'base'} --out model.onnx`);
   }
+  const suites = [...new Set(labelled.map((c) => c.suite))];
+  if (req.suite === undefined && suites.length > 1) {
+    throw new UsageError(`run ${runDir} has ${req.approach} cells in ${suites.length} suites (${suites.join(', ')}). Fix: add --suite ${suites[0]}`);
+  }
+  const rows = req.suite === undefined ? labelled : labelled.filter((c) => c.suite === req.suite);
+  if (rows.length === 0) throw new UsageError(`run ${runDir} has no ${req.approach} cell of suite "${req.suite}"; its suites are ${suites.join(', ')}. Fix: --suite ${suites[0]}`);
   const spec = req.seed === undefined ? rows[0]! : rows.find((c) => c.seed === req.seed);
   if (!spec) throw new UsageError(`run ${runDir} has no ${req.approach} cell for seed ${req.seed}; its seeds are ${rows.map((c) => c.seed).join(', ')}. Fix: --seed ${rows[0]!.seed}`);
   const path = cellResultPath(runDir, spec.id);
@@ -196,13 +204,15 @@ export function registerExportCommand(program: Command, setExit: (code: number) 
     .argument('<approach>', 'approach row of the run, e.g. lora')
     .requiredOption('--out <file>', 'the .onnx file to write')
     .option('--seed <n>', 'the seed whose cell to export (default: the run\'s first)', anyInteger('--seed'))
+    .option('--suite <name>', 'the suite whose cell to export, in a run of several suites')
     .addOption(new Option('--form <form>', 'merged: as served; unmerged: the adapter branch x·A·B kept in the graph').choices([...EXPORT_FORMS]).default('merged'))
     .option('--prompt-tokens <n>', 'prompt length of the check against tfjs', anyInteger('--prompt-tokens'), LATENCY_SETTINGS.promptTokens)
     .option('--new-tokens <n>', 'new tokens of the check against tfjs', anyInteger('--new-tokens'), LATENCY_SETTINGS.newTokens)
-    .action(async (run: string, approach: string, flags: { out: string; seed?: number; form: ExportForm; promptTokens: number; newTokens: number }) => {
+    .action(async (run: string, approach: string, flags: { out: string; seed?: number; suite?: string; form: ExportForm; promptTokens: number; newTokens: number }) => {
       const r = await exportFromRun({
         run, approach, out: flags.out, form: flags.form, promptTokens: flags.promptTokens, newTokens: flags.newTokens, log: (line) => console.log(line),
         ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+        ...(flags.suite !== undefined ? { suite: flags.suite } : {}),
       });
       console.log([
         `onnx: ${r.file} (${r.bytes} bytes, opset ${ONNX_OPSET}), ${flags.form} form of cell ${r.cellId}`,
