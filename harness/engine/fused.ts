@@ -2,7 +2,8 @@
 // cpu backends: causal attention over GPT-2's fused q,k,v, LayerNorm, GELU, cross-entropy, and the
 // AdamW update. `ADAPTBENCH_KERNELS=plain` turns them off (the composed tfjs ops run instead): to
 // compare the two, and to reproduce checkpoints made before they existed.
-import { tf } from './backend.js';
+// tfjs-core directly, as kernels.ts does: backend.ts registers these kernels, so importing it here would be a cycle.
+import * as tf from '@tensorflow/tfjs-core';
 import { loadBlas, type CpuBackendLike, type KernelArgs, type WasmBackendLike } from './kernels.js';
 
 type Info = tf.TensorInfo;
