@@ -135,7 +135,8 @@ function validateCommand(path: string): number {
     return 2;
   }
   const d = check.definition!, data = check.data!;
-  const labels = d.task.type === 'choice' ? ` (labels ${(d.task['labels'] as string[]).join(', ')})` : '';
+  const options = Object.entries(d.task).filter(([k]) => k !== 'type').map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(', ') : String(v)}`);
+  const labels = options.length ? ` (${options.join('; ')})` : '';
   console.log([
     `suite ${d.name} v${d.version} in ${check.dir} is valid`,
     `  task: ${d.task.type}${labels}; headline metric ${d.metrics[0]!.id}`,

@@ -5,7 +5,7 @@ import type { Example, Qrel, SuiteDocument } from '../datasets/examples.js';
 import { contentHash } from '../datasets/hash.js';
 import { InputError } from '../harness/errors.js';
 import { METRICS, type MetricId } from '../harness/metrics/definitions.js';
-import { findTaskType, taskTypeNames } from '../tasks/registry.js';
+import { findTaskType, goldKeysOfAllTasks, taskTypeNames } from '../tasks/registry.js';
 import type { FieldProblem, TaskType } from '../tasks/types.js';
 import { templateFields } from './template.js';
 import { FIT_KEEPS, type FitKeep, type PromptSpec, type SuiteBudget, type SuiteData, type SuiteDefinition, type SuiteFiles, type SuiteMetric } from './types.js';
@@ -19,7 +19,7 @@ export const BUDGET_RANGES = Object.freeze({ steps: [2, 100_000], batchSize: [1,
 /** Suite names become file names and cell ids: lower-case letters, digits, '.', '-' and '_', no '__'. */
 export const SUITE_NAME = /^[a-z0-9](?:[a-z0-9.-]|_(?!_))*$/;
 /** Record keys with a meaning of their own; every other string key is a field templates can name. */
-const RESERVED_KEYS = ['id', 'docIds', 'answer', 'answers', 'label'];
+const RESERVED_KEYS = ['id', 'docIds', ...goldKeysOfAllTasks()];
 
 /** One problem of a suite. */
 export interface SuiteProblem {
@@ -107,7 +107,7 @@ export function parseDefinition(raw: unknown, file: string, hasFile: (name: stri
   let taskSpec: ReturnType<TaskType['parseSpec']>['spec'] | null = null;
   const rawTask = raw['task'];
   if (!isObject(rawTask) || typeof rawTask['type'] !== 'string') {
-    bad('task.type', rawTask === undefined ? 'missing' : `must be one of ${taskTypeNames().join(', ')}`, `add "task": { "type": "${taskTypeNames()[0]}" } (task types: ${taskTypeNames().join(', ')})`);
+    bad('task.type', rawTask === undefined ? 'missing' : `must be one of ${taskTypeNames().join(', ')}`, `add "task": { "type": "${taskTypeNames()[0]}" } (task types: ${taskTypeNames().join(', ')}; see bench list)`);
   } else {
     task = findTaskType(rawTask['type']) ?? null;
     if (!task) {
@@ -156,14 +156,20 @@ function parsePrompt(raw: unknown, task: TaskType | null, bad: Bad): PromptSpec 
     return v;
   };
   const template = str('template', null, 'add the prompt with the fields it fills in, e.g. "Q: {question}\\nA:"');
-  const target = str('target', null, task?.name === 'choice' ? 'add what follows the prompt with the label, e.g. " {label}\\n"' : 'add what follows the prompt with the answer, e.g. " {answer}\\n"');
+  const target = str('target', null, `add what follows the prompt with the ${task?.targetField ?? 'answer'}, e.g. " {${task?.targetField ?? 'answer'}}\\n"`);
   const passage = str('passage', '{text}\n', 'e.g. "{text}\\n": how a retrieved passage or demonstration precedes the prompt');
   const query = str('query', template, 'e.g. "{question}": the text retrieval searches with');
   if (task && target !== null) {
-    const gold = task.name === 'choice' ? '{label}' : '{answer}';
-    if (!target.includes(gold)) bad('prompt.target', `must contain ${gold}`, `put ${gold} where the ${task.name === 'choice' ? 'label' : 'answer'} goes, e.g. " ${gold}\\n"`);
+    const gold = `{${task.targetField}}`;
+    if (!target.includes(gold)) bad('prompt.target', `must contain ${gold}`, `put ${gold} where the ${task.targetField} goes, e.g. " ${gold}\\n"`);
   }
   if (passage !== null && !passage.includes('{text}')) bad('prompt.passage', 'must contain {text}', 'e.g. "{text}\\n"');
+  // Reserved record keys are not text fields: a template naming one would have nothing to fill in.
+  // (The target's placeholder depends on the task type: unchecked while the task type is unknown.)
+  for (const [key, text] of [['template', template], ['query', query], ...(task ? [['target', target]] as const : [])] as const) {
+    const reserved = templateFields(text ?? '').filter((f) => RESERVED_KEYS.includes(f) && !(key === 'target' && f === task?.targetField));
+    for (const f of reserved) bad(`prompt.${key}`, `names {${f}}, a reserved key (${RESERVED_KEYS.join(', ')}), not a text field`, key === 'target' && task ? `use {${task.targetField}} for the gold` : 'name a text field of the examples');
+  }
   if (passage !== null) {
     const others = templateFields(passage).filter((f) => f !== 'text');
     if (others.length) bad('prompt.passage', `names ${others.map((f) => `{${f}}`).join(', ')}; a passage has only {text}`, 'use {text} alone');
@@ -298,8 +304,8 @@ export function buildSuiteData(definition: SuiteDefinition, task: TaskType, sour
 
   // Fields every example must have: what the templates fill in and what the subset is stratified by.
   const p = definition.prompt;
-  const goldFields = ['answer', 'label'];
-  const needed = [...new Set([...templateFields(p.template), ...templateFields(p.query), ...templateFields(p.target).filter((f) => !goldFields.includes(f))])];
+  // Reserved keys named by a template are the definition's problem, reported there.
+  const needed = [...new Set([...templateFields(p.template), ...templateFields(p.query), ...templateFields(p.target)])].filter((f) => !RESERVED_KEYS.includes(f));
   const exampleIds = new Set<string>();
   const readExamples = (src: RecordSource): Example[] => {
     const out: Example[] = [];

@@ -75,6 +75,8 @@ export const choice: TaskType = Object.freeze<TaskType>({
     { id: 'quality.macroF1', higherIsBetter: true },
   ] as const),
   goldKeys: Object.freeze(['label']),
+  targetField: 'label',
+  demonstrations: true,
   stratifyBy: 'label',
   parseSpec(raw) {
     const problems: FieldProblem[] = [];

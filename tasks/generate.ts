@@ -56,6 +56,8 @@ export const generate: TaskType = Object.freeze<TaskType>({
     { id: 'quality.tokenF1', higherIsBetter: true },
   ] as const),
   goldKeys: Object.freeze(['answer', 'answers']),
+  targetField: 'answer',
+  demonstrations: false,
   stratifyBy: null,
   parseSpec(raw) {
     const problems: FieldProblem[] = [];

@@ -69,7 +69,8 @@ export class SuitePrompts {
   /** The continuation trained on after the prompt. */
   target(ex: Example): string {
     // Fields first, the gold left as a placeholder for the task type to fill in.
-    return this.task.target(ex, renderTemplate(this.suite.prompt.target, { ...ex.fields, answer: '{answer}', label: '{label}' }));
+    const gold = this.task.targetField;
+    return this.task.target(ex, renderTemplate(this.suite.prompt.target, { ...ex.fields, [gold]: `{${gold}}` }));
   }
 
   /** A labelled training example as a demonstration: its prompt and its target. */
@@ -77,9 +78,9 @@ export class SuitePrompts {
     return this.render(ex) + this.target(ex);
   }
 
-  /** What RAG retrieves from for this suite. */
+  /** What RAG retrieves from for this suite: its documents, or (where the task type allows) its labelled training examples. */
   retrievalCorpus(data: SuiteData): RetrievalCorpus {
-    if (data.documents.length > 0 || this.task.name !== 'choice') return { kind: 'documents', documents: data.documents };
+    if (data.documents.length > 0 || !this.task.demonstrations) return { kind: 'documents', documents: data.documents };
     return { kind: 'demonstrations', documents: data.train.map((ex) => ({ id: ex.id, text: this.demonstration(ex) })) };
   }
 

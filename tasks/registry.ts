@@ -25,3 +25,8 @@ export function taskTypeOf(spec: { readonly type: string }): TaskType {
   if (!t) throw new Error(`unknown task type "${spec.type}" (valid: ${taskTypeNames().join(', ')})`);
   return t;
 }
+
+/** Record keys that carry a gold in some task type: never template fields. */
+export function goldKeysOfAllTasks(): string[] {
+  return [...new Set(Object.values(TASK_TYPES).flatMap((t) => [...t.goldKeys, t.targetField]))];
+}

@@ -73,6 +73,10 @@ export interface TaskType {
   readonly metrics: readonly TaskMetric[];
   /** The record keys it reads besides the template fields (e.g. 'answer', 'answers', 'label'). */
   readonly goldKeys: readonly string[];
+  /** The placeholder of the target template it fills with the gold: 'answer' for `{answer}`. */
+  readonly targetField: string;
+  /** Whether, without documents, RAG retrieves the labelled training examples as demonstrations. */
+  readonly demonstrations: boolean;
   /** The default test-subset stratification: a record key or null. */
   readonly stratifyBy: string | null;
   /** suite.json's `task` object checked and with defaults filled in; problems name `task.<key>`. */

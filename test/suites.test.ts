@@ -88,6 +88,7 @@ describe('a suite folder', () => {
     ]);
     assert.deepEqual(brokenCopy('target', (dir) => editJson(join(dir, 'suite.json'), (o) => { o['prompt'].target = ' {label}\n'; o['metrics'] = [{ id: 'quality.accuracy' }]; })).lines, [
       'suite.json: prompt.target: must contain {answer}. Fix: put {answer} where the answer goes, e.g. " {answer}\\n"',
+      'suite.json: prompt.target: names {label}, a reserved key (id, docIds, answer, answers, label), not a text field. Fix: use {answer} for the gold',
       'suite.json: metrics[0].id: "quality.accuracy" is not a metric the generate task reports. Fix: use quality.exactMatch or quality.tokenF1',
     ]);
   });
@@ -130,7 +131,7 @@ describe('a suite folder', () => {
     assert.deepEqual(readdirSync(dir).sort(), before);
     const ok = spawnSync(process.execPath, [join(ROOT, 'harness', 'bin', 'bench.js'), 'validate', EXAMPLE], { encoding: 'utf8' });
     assert.equal(ok.status, 0);
-    assert.match(ok.stdout, /^suite support-faq v1\.0\.0 in .* is valid\n  task: generate; headline metric quality\.tokenF1\n  12 documents, 24 train and 12 test examples, 36 relevance judgements, 5 held-out texts\n/);
+    assert.match(ok.stdout, /^suite support-faq v1\.0\.0 in .* is valid\n  task: generate \(normalize whitespace, case, punctuation; maxNewTokens 16\); headline metric quality\.tokenF1\n  12 documents, 24 train and 12 test examples, 36 relevance judgements, 5 held-out texts\n/);
   });
 
   test('a folder may not take a built-in suite\'s name', async () => {
