@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { getSuite } from '../suites/registry.js';
+import { resolveSuite } from '../suites/registry.js';
 import { renderTemplate } from '../suites/template.js';
 import type { Example } from '../suites/types.js';
 import { initBackend } from './engine/backend.js';
@@ -269,7 +269,7 @@ function benchDataset(ds: BenchDataset, o: RetrievalBenchOptions, rows: BenchRow
 
 async function suiteDatasets(o: RetrievalBenchOptions): Promise<BenchDataset[]> {
   if (o.suite === null) return [];
-  const suite = await getSuite(o.suite);
+  const suite = await resolveSuite(o.suite);
   const data = suite.buildData(o.seed);
   if (data.documents.length === 0) throw new UsageError(`--suite ${o.suite}: the suite has no documents to index. Fix: name a suite with documents (knowledge-qa)`);
   const query = (ex: Example): string => renderTemplate(suite.prompt.query, ex.fields);
@@ -392,7 +392,7 @@ export function registerRetrievalCommand(program: Command, setExit: (code: numbe
     .option('--ef-search <list>', 'faiss HNSW efSearch sweep', listParser('--ef-search', 1), [...d.efSearch])
     .option('--nprobe <list>', 'faiss IVF nprobe sweep', listParser('--nprobe', 1), [...d.nprobe])
     .option('--ivf <factory>', 'faiss IVF factory string (default IVF<nlist>,Flat sized to each set)')
-    .option('--suite <name>', 'suite whose documents and test questions are embedded', d.suite)
+    .option('--suite <name>', 'suite (name or folder) whose documents and test questions are embedded', d.suite)
     .option('--no-suite', 'synthetic sets only')
     .option('--checkpoint <dir>', 'checkpoint for the model embedder (default: the shipped base checkpoint when present; else tfidf only)')
     .option('--out <dir>', 'folder for retrieval.json and retrieval.txt (default results/retrieval-<UTC time>)')
