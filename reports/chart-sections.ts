@@ -8,7 +8,7 @@ import { chartPluginsSource } from './chart-plugins.js';
 import { CHART_KINDS } from './charts.js';
 import type { ChartKind, ChartView } from './charts.js';
 import { escapeHtml } from './format.js';
-import type { ReportSection } from './html.js';
+import type { ReportSection } from './context.js';
 
 export type DrawnChart = Extract<ChartView, { state: 'drawn' }>;
 

@@ -8,6 +8,8 @@ import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import { METRICS } from '../harness/metrics/definitions.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
 import type { DatasetMarks } from './chart-plugins.js';
+import { suiteInfo } from './suite-info.js';
+import type { SuiteInfo, SuiteMetric } from './suite-info.js';
 import type { GroupSummary, MetricSummary } from './summary.js';
 
 /** The views, in page order: id, title, and how to read the chart (shown under it). */
@@ -19,8 +21,9 @@ export const CHART_KINDS = {
   },
   'quality-memory': {
     title: 'Quality against peak memory',
-    howToRead: 'Each point is an approach: mean exact match against mean peak engine memory, with 95% intervals over seeds as '
-      + 'whiskers. The dashed line joins the Pareto front: the rows no other row beats on both quality and memory (by means).',
+    howToRead: 'Each point is an approach: the mean of the suite\'s headline metric (named on the axis) against mean peak engine '
+      + 'memory, with 95% intervals over seeds as whiskers. The dashed line joins the Pareto front: the rows no other row beats on '
+      + 'both quality and memory (by means).',
   },
   'train-throughput': {
     title: 'Training throughput',
@@ -36,17 +39,17 @@ export const CHART_KINDS = {
   retrieval: {
     title: 'Retrieval recall and answer quality',
     howToRead: 'For each retrieving approach: BEIR recall@1/5/10 and nDCG@10 against the suite\'s relevance judgements, the share '
-      + 'of prompts that hold the gold passage, and the exact match of the answers. High recall with low exact match means '
+      + 'of prompts that hold the gold passage, and the suite\'s headline metric. High recall with low quality means '
       + 'the model fails to read, not the retriever to find.',
   },
   'learning-forgetting': {
     title: 'Learning against forgetting',
-    howToRead: 'Learning: exact match on the suite (up is better). Forgetting: held-out Brown cross-entropy after adaptation '
+    howToRead: 'Learning: the suite\'s headline metric (named on the axis). Forgetting: held-out Brown cross-entropy after adaptation '
       + 'minus before (right is worse; base and rag sit at 0 by construction). Whiskers: 95% intervals over seeds.',
   },
   'rank-sweep': {
     title: 'LoRA rank sweep',
-    howToRead: 'Rows of one approach that differ only in rank: exact match (solid, left axis, 95% intervals) and forgetting '
+    howToRead: 'Rows of one approach that differ only in rank: the suite\'s headline metric (solid, left axis, 95% intervals) and forgetting '
       + '(dashed, right axis) against the rank.',
   },
 } as const;
@@ -66,9 +69,6 @@ interface ChartCommon {
 export type ChartView =
   | (ChartCommon & { readonly state: 'drawn'; readonly config: ChartConfiguration; readonly notes: readonly string[] })
   | (ChartCommon & { readonly state: 'not-measured'; readonly reason: string });
-
-/** Quality metric the views plot (every suite so far scores exact match). */
-export const QUALITY_METRIC: MetricId = 'quality.exactMatch';
 
 /** Hue per approach name, so a row keeps its colour in every chart; variants of an approach get lighter shades. */
 const HUES: Readonly<Record<string, readonly [hue: number, saturation: number, lightness: number]>> = {
@@ -133,6 +133,7 @@ export function missingReason(groups: readonly GroupSummary[], ids: readonly Met
 type Dataset = ChartDataset & DatasetMarks;
 
 const axisTitle = (text: string) => ({ display: true, text });
+const betterText = (m: SuiteMetric): string => (m.higherIsBetter ? 'higher is better' : 'lower is better');
 
 function baseOptions(title: string, legend: boolean): NonNullable<ChartConfiguration['options']> {
   return {
@@ -147,7 +148,7 @@ function baseOptions(title: string, legend: boolean): NonNullable<ChartConfigura
 }
 
 interface Builder {
-  (suite: string, groups: readonly GroupSummary[], colors: ReadonlyMap<string, string>, title: string):
+  (suite: SuiteInfo, groups: readonly GroupSummary[], colors: ReadonlyMap<string, string>, title: string):
     { config: ChartConfiguration; notes: string[] } | { reason: string } | null;
 }
 
@@ -182,7 +183,7 @@ export function paretoFront(points: ReadonlyArray<{ label: string; quality: numb
 
 function scatter(
   groups: readonly GroupSummary[], colors: ReadonlyMap<string, string>, title: string,
-  x: { id: MetricId; divisor: number; axis: string; fromZero: boolean }, y: { id: MetricId; axis: string },
+  x: { id: MetricId; divisor: number; axis: string; fromZero: boolean }, y: SuiteMetric, yPrefix: string,
 ): { datasets: Dataset[]; options: NonNullable<ChartConfiguration['options']>; rows: GroupSummary[] } {
   const rows = groups.filter((g) => g.metrics[x.id] && g.metrics[y.id]);
   const datasets: Dataset[] = rows.map((g) => {
@@ -194,28 +195,29 @@ function scatter(
     };
   });
   const options = baseOptions(title, false);
-  // y is a share (exact match): from 0, so equal bars of different rows read as equal.
+  // y is a share (exact match, accuracy): from 0, so equal bars of different rows read as equal.
   options.scales = {
     // Memory from 0 too: an axis from 130.2 to 132 MiB would make a 1% difference look like a gulf.
     x: { type: 'linear', ...(x.fromZero ? { min: 0 } : {}), title: axisTitle(x.axis) },
-    y: { type: 'linear', min: 0, title: axisTitle(y.axis) },
+    y: { type: 'linear', min: 0, title: axisTitle(`${yPrefix}${METRICS[y.id].label}, ${betterText(y)}`) },
   };
   return { datasets, options, rows };
 }
 
-const qualityMemory: Builder = (_suite, groups, colors, title) => {
-  const ids: MetricId[] = [QUALITY_METRIC, 'memory.peakBytes'];
+const qualityMemory: Builder = (suite, groups, colors, title) => {
+  const q = suite.headline;
+  const ids: MetricId[] = [q.id, 'memory.peakBytes'];
   const present = groups.filter((g) => ids.every((id) => g.metrics[id]));
   if (present.length === 0) return { reason: missingReason(groups, ids) };
   const { divisor, unit } = byteScale(Math.max(...present.map((g) => g.metrics['memory.peakBytes']!.mean)));
-  const s = scatter(groups, colors, title, { id: 'memory.peakBytes', divisor, axis: `Peak engine memory (${unit}), lower is better`, fromZero: true },
-    { id: QUALITY_METRIC, axis: `${METRICS[QUALITY_METRIC].label}, higher is better` });
-  const front = paretoFront(s.rows.map((g) => ({ label: g.label, quality: g.metrics[QUALITY_METRIC]!.mean, memory: g.metrics['memory.peakBytes']!.mean })));
+  const s = scatter(groups, colors, title, { id: 'memory.peakBytes', divisor, axis: `Peak engine memory (${unit}), lower is better`, fromZero: true }, q, '');
+  // The front reads "higher is better": a lower-is-better headline enters negated.
+  const front = paretoFront(s.rows.map((g) => ({ label: g.label, quality: (q.higherIsBetter ? 1 : -1) * g.metrics[q.id]!.mean, memory: g.metrics['memory.peakBytes']!.mean })));
   const byLabel = new Map(s.rows.map((g) => [g.label, g]));
   s.datasets.push({
     type: 'scatter', label: 'Pareto front', showLine: true, borderDash: [6, 4], borderColor: '#57606a', borderWidth: 1.5,
     pointRadius: 0, backgroundColor: 'transparent',
-    data: front.map((l) => ({ x: byLabel.get(l)!.metrics['memory.peakBytes']!.mean / divisor, y: byLabel.get(l)!.metrics[QUALITY_METRIC]!.mean })),
+    data: front.map((l) => ({ x: byLabel.get(l)!.metrics['memory.peakBytes']!.mean / divisor, y: byLabel.get(l)!.metrics[q.id]!.mean })),
   });
   s.options.plugins!.legend = { display: true, position: 'bottom' };
   return {
@@ -266,13 +268,14 @@ const latency: Builder = (_suite, groups, _colors, title) => {
 
 const RETRIEVAL_SERIES: ReadonlyArray<readonly [MetricId, string]> = [
   ['retrieval.recallAt1', 'hsl(135, 45%, 70%)'], ['retrieval.recallAt5', 'hsl(135, 50%, 52%)'], ['retrieval.recallAt10', 'hsl(135, 60%, 35%)'],
-  ['retrieval.ndcgAt10', 'hsl(190, 55%, 45%)'], ['retrieval.goldInPrompt', 'hsl(265, 45%, 60%)'], [QUALITY_METRIC, 'hsl(28, 85%, 50%)'],
+  ['retrieval.ndcgAt10', 'hsl(190, 55%, 45%)'], ['retrieval.goldInPrompt', 'hsl(265, 45%, 60%)'],
 ];
 
-const retrieval: Builder = (_suite, groups, _colors, title) => {
+const retrieval: Builder = (suite, groups, _colors, title) => {
   const rows = groups.filter((g) => g.metrics['retrieval.recallAt10'] || g.metrics['retrieval.recallAt1']);
   if (rows.length === 0) return { reason: missingReason(groups, ['retrieval.recallAt10']) };
-  const datasets: Dataset[] = RETRIEVAL_SERIES.map(([id, color]) => ({
+  const series = [...RETRIEVAL_SERIES, [suite.headline.id, 'hsl(28, 85%, 50%)'] as const];
+  const datasets: Dataset[] = series.map(([id, color]) => ({
     type: 'bar', label: METRICS[id].label, backgroundColor: color,
     data: rows.map((g) => g.metrics[id]?.mean ?? null), abIntervalY: rows.map((g) => point(g, id)?.interval ?? null),
   }));
@@ -281,11 +284,11 @@ const retrieval: Builder = (_suite, groups, _colors, title) => {
   return { config: { type: 'bar', data: { labels: rows.map((g) => g.label), datasets }, options }, notes: [] };
 };
 
-const learningForgetting: Builder = (_suite, groups, colors, title) => {
-  const ids: MetricId[] = [QUALITY_METRIC, 'forgetting.ceDelta'];
+const learningForgetting: Builder = (suite, groups, colors, title) => {
+  const ids: MetricId[] = [suite.headline.id, 'forgetting.ceDelta'];
   if (!groups.some((g) => ids.every((id) => g.metrics[id]))) return { reason: missingReason(groups, ids) };
   const s = scatter(groups, colors, title, { id: 'forgetting.ceDelta', divisor: 1, axis: 'Forgetting: held-out CE after − before (nats/token), lower is better', fromZero: false },
-    { id: QUALITY_METRIC, axis: `Learning: ${METRICS[QUALITY_METRIC].label}, higher is better` });
+    suite.headline, 'Learning: ');
   return { config: { type: 'scatter', data: { datasets: s.datasets }, options: s.options }, notes: [] };
 };
 
@@ -307,7 +310,8 @@ export function rankSweeps(groups: readonly GroupSummary[]): Array<{ approach: s
     .map((rows) => ({ approach: rows[0]!.group.approach, rows: [...rows].sort((a, b) => a.rank - b.rank) }));
 }
 
-const rankSweep: Builder = (_suite, groups, colors, title) => {
+const rankSweep: Builder = (suite, groups, colors, title) => {
+  const q = suite.headline.id;
   const sweeps = rankSweeps(groups);
   if (sweeps.length === 0) return null; // no sweep in this run: the view is left out, not "not measured"
   const ranks = [...new Set(sweeps.flatMap((s) => s.rows.map((r) => r.rank)))].sort((a, b) => a - b);
@@ -317,9 +321,9 @@ const rankSweep: Builder = (_suite, groups, colors, title) => {
     const at = (rank: number) => sweep.rows.find((r) => r.rank === rank)?.group;
     const name = sweeps.length > 1 ? `${sweep.approach} #${k + 1}` : sweep.approach;
     datasets.push({
-      type: 'line', label: `${name}: ${METRICS[QUALITY_METRIC].label}`, yAxisID: 'y', borderColor: color, backgroundColor: color,
-      data: ranks.map((r) => at(r)?.metrics[QUALITY_METRIC]?.mean ?? null), spanGaps: true,
-      abIntervalY: ranks.map((r) => { const g = at(r); return g ? point(g, QUALITY_METRIC)?.interval ?? null : null; }),
+      type: 'line', label: `${name}: ${METRICS[q].label}`, yAxisID: 'y', borderColor: color, backgroundColor: color,
+      data: ranks.map((r) => at(r)?.metrics[q]?.mean ?? null), spanGaps: true,
+      abIntervalY: ranks.map((r) => { const g = at(r); return g ? point(g, q)?.interval ?? null : null; }),
     }, {
       type: 'line', label: `${name}: forgetting (CE delta)`, yAxisID: 'y1', borderColor: color, backgroundColor: color, borderDash: [6, 4],
       data: ranks.map((r) => at(r)?.metrics['forgetting.ceDelta']?.mean ?? null), spanGaps: true,
@@ -328,7 +332,7 @@ const rankSweep: Builder = (_suite, groups, colors, title) => {
   const options = baseOptions(title, true);
   options.scales = {
     x: { title: axisTitle('LoRA rank') },
-    y: { position: 'left', min: 0, title: axisTitle(`${METRICS[QUALITY_METRIC].label}, higher is better`) },
+    y: { position: 'left', min: 0, title: axisTitle(`${METRICS[q].label}, ${betterText(suite.headline)}`) },
     y1: { position: 'right', grid: { drawOnChartArea: false }, title: axisTitle('forgetting, CE delta (nats/token), lower is better') },
   };
   const rows = sweeps.flatMap((s) => s.rows.map((r) => `${r.group.label} (rank ${r.rank})`));
@@ -350,16 +354,17 @@ export function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'x';
 }
 
-/** Every view of every suite, in CHART_KINDS order per suite; views a run cannot have (no sweep) are left out. */
+/** Every view of every suite, in CHART_KINDS order per suite, quality on the suite's headline; views a run cannot have (no sweep) are left out. */
 export function buildCharts(suites: readonly string[], groups: readonly GroupSummary[]): ChartView[] {
   const views: ChartView[] = [];
   const colors = rowColors(groups);
   for (const suite of suites) {
     const rows = groups.filter((g) => g.suite === suite);
     if (rows.length === 0) continue;
+    const info = suiteInfo(suite, rows);
     for (const kind of CHART_KIND_IDS) {
       const title = suites.length > 1 ? `${CHART_KINDS[kind].title} (${suite})` : CHART_KINDS[kind].title;
-      const built = BUILDERS[kind](suite, rows, colors, title);
+      const built = BUILDERS[kind](info, rows, colors, title);
       if (built === null) continue;
       const common = { key: `${slug(suite)}-${kind}`, kind, suite, title };
       views.push('reason' in built

@@ -1,58 +1,24 @@
 // report.html: one self-contained file (inline CSS and scripts, no network, readable from file://).
 // The page is a header plus a list of sections: the verdict first (recommendation and claims
-// ledger), then the summary table and the charts, then the details. Every string from a dataset, a
-// result or the manifest goes through escapeHtml.
+// ledger), then the summary tables per suite and the charts, then the details. Every string from a
+// dataset, a result or the manifest goes through escapeHtml.
 import { METRIC_IDS, METRICS } from '../harness/metrics/definitions.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
-import type { BackendInfo } from '../harness/engine/backend.js';
+import type { RunManifest } from '../harness/results.js';
 import { chartRuntimeScripts, chartSection, drawnChartsOf } from './chart-sections.js';
-import type { ChartView } from './charts.js';
+import type { ReportContext, ReportSection } from './context.js';
 import { plainDecimal } from './csv.js';
 import { escapeHtml, formatInterval, formatMetric } from './format.js';
-import type { ClaimResult } from './ledger.js';
-import type { LoadedRun } from './load.js';
-import type { Recommendation } from './recommend.js';
+import { againstFloor, FLOORS } from './suite-info.js';
+import type { SuiteInfo } from './suite-info.js';
 import { bestOf } from './summary.js';
 import type { BestResult, GroupSummary, MetricSummary } from './summary.js';
 import { ledgerSection, verdictSection } from './verdict.js';
 
 export { escapeHtml } from './format.js';
 
-/** Everything a page is rendered from: the run, its summaries, and the views derived from them once. */
-export interface ReportContext {
-  readonly run: LoadedRun;
-  readonly groups: readonly GroupSummary[];
-  /** Chart views of every suite (charts.ts), the same the PNG files draw. */
-  readonly charts: readonly ChartView[];
-  /** The claims ledger (ledger.ts). */
-  readonly ledger: readonly ClaimResult[];
-  /** One recommendation per suite (recommend.ts). */
-  readonly recommendations: readonly Recommendation[];
-  /** Each suite's use case, from its definition, where this adaptbench knows the suite. */
-  readonly useCases: Readonly<Record<string, string>>;
-}
-
-export interface ReportSection {
-  /** Anchor id, unique in the page. */
-  readonly id: string;
-  /** Heading and table-of-contents entry. */
-  readonly title: string;
-  /** The section's body as HTML (all text escaped), or null to leave the section out. */
-  render(ctx: ReportContext): string | null;
-  /**
-   * Inline scripts the section needs. Any script makes the page's Content-Security-Policy allow
-   * inline scripts; without one, none may run.
-   */
-  scripts?(ctx: ReportContext): readonly string[];
-  /** Charts the section's body holds canvases for: the page adds chart.js and draws them. */
-  charts?(ctx: ReportContext): readonly ChartView[];
-}
-
-function suitesOf(ctx: ReportContext): string[] {
-  const suites = [...ctx.run.manifest.suites];
-  for (const g of ctx.groups) if (!suites.includes(g.suite)) suites.push(g.suite);
-  return suites;
-}
+/** The backend as the run recorded it: reports read results, never the engine. */
+type BackendInfo = NonNullable<RunManifest['backend']>;
 
 function bestTag(best: BestResult): string {
   switch (best.separation) {
@@ -64,7 +30,13 @@ function bestTag(best: BestResult): string {
   }
 }
 
-function metricCell(id: MetricId, g: GroupSummary, s: MetricSummary | undefined, best: BestResult | null): string {
+/** Where a row does not clear its metric's floor (accuracy at the majority-class rate), a tag that says so. */
+function floorTag(g: GroupSummary, id: MetricId, higherIsBetter: boolean | null): string {
+  const f = higherIsBetter === null ? null : againstFloor(g, { id, higherIsBetter });
+  return f && f.clears !== true ? ` <span class="tag ns">not separably above the ${escapeHtml(METRICS[f.floor].label.toLowerCase())}</span>` : '';
+}
+
+function metricCell(id: MetricId, g: GroupSummary, s: MetricSummary | undefined, best: BestResult | null, higherIsBetter: boolean | null): string {
   if (!s) {
     const why = g.notes[id]?.join('; ') ?? (g.completed.length === 0 ? 'no completed cell' : 'not measured');
     return `<td class="na" title="${escapeHtml(why)}">—</td>`;
@@ -82,29 +54,47 @@ function metricCell(id: MetricId, g: GroupSummary, s: MetricSummary | undefined,
     ? ` <span class="ci">${escapeHtml(formatInterval(id, s.mean, s.interval))}</span>` : '';
   const n = s.n < g.completed.length ? ` <span class="n">n=${s.n}</span>` : '';
   return `<td class="num${isBest ? ' best' : ''}" title="${escapeHtml(details)}">${escapeHtml(v.text)}${ci}${n}`
-    + `${isBest && best ? ` ${bestTag(best)}` : ''}</td>`;
+    + `${isBest && best ? ` ${bestTag(best)}` : ''}${floorTag(g, id, higherIsBetter)}</td>`;
 }
 
-function suiteTable(suite: string, groups: readonly GroupSummary[]): string {
-  const columns = METRIC_IDS.filter((id) => groups.some((g) => g.metrics[id] !== undefined));
+/** The suite's own metrics first (headline first), each followed by its floor, then every other metric some row reports. */
+function columnsOf(suite: SuiteInfo, groups: readonly GroupSummary[]): MetricId[] {
+  const declared = suite.metrics.flatMap((m) => [m.id, ...(FLOORS[m.id] ? [FLOORS[m.id]!] : [])]);
+  const ordered = [...new Set([...declared, ...METRIC_IDS])];
+  return ordered.filter((id) => groups.some((g) => g.metrics[id] !== undefined));
+}
+
+function suiteHeading(suite: SuiteInfo): string {
+  const what = [suite.taskType ? `${suite.taskType} task` : '', `headline: ${METRICS[suite.headline.id].label.toLowerCase()}`]
+    .filter((t) => t !== '').join('; ');
+  return `<h3 id="suite-${escapeHtml(suite.name)}">${escapeHtml(suite.name)} <span class="note">(${escapeHtml(what)})</span></h3>`
+    + (suite.description ? `<p class="note">${escapeHtml(suite.description)}</p>` : '');
+}
+
+function suiteTable(suite: SuiteInfo, groups: readonly GroupSummary[]): string {
+  const columns = columnsOf(suite, groups);
   const failed = groups.reduce((sum, g) => sum + g.failed.length, 0);
-  const heading = `<h3 id="suite-${escapeHtml(suite)}">${escapeHtml(suite)}</h3>`;
+  const heading = suiteHeading(suite);
   if (columns.length === 0) {
     return `${heading}<p>No completed cell in this suite${failed ? ` (${failed} failed: see Failed cells)` : ''}.</p>`;
   }
+  // The suite's declared direction wins over the metric's default: it is what the suite ranks on.
+  const direction = (id: MetricId) => suite.metrics.find((m) => m.id === id)?.higherIsBetter ?? METRICS[id].higherIsBetter;
   const best = new Map(columns.map((id) => [id, bestOf(
-    groups.map((g) => ({ label: g.label, summary: g.metrics[id] })), METRICS[id].higherIsBetter,
+    groups.map((g) => ({ label: g.label, summary: g.metrics[id] })), direction(id),
   )]));
   const head = columns.map((id) => {
     const def = METRICS[id];
-    const arrow = def.higherIsBetter === null ? '' : def.higherIsBetter ? ' ↑' : ' ↓';
+    const up = direction(id);
+    const arrow = up === null ? '' : up ? ' ↑' : ' ↓';
+    const headline = id === suite.headline.id ? '<br><span class="tag">headline</span>' : '';
     return `<th title="${escapeHtml(def.description)}">${escapeHtml(def.label)}${arrow}`
-      + `${def.unit ? `<br><span class="unit">${escapeHtml(def.unit)}</span>` : ''}</th>`;
+      + `${def.unit ? `<br><span class="unit">${escapeHtml(def.unit)}</span>` : ''}${headline}</th>`;
   }).join('');
   const rows = groups.map((g) => {
     const name = g.approach === g.label ? '' : ` <span class="approach">${escapeHtml(g.approach)}</span>`;
     const seeds = `${g.completed.length}${g.failed.length ? ` <span class="failed">+${g.failed.length} failed</span>` : ''}`;
-    const cells = columns.map((id) => metricCell(id, g, g.metrics[id], best.get(id) ?? null)).join('');
+    const cells = columns.map((id) => metricCell(id, g, g.metrics[id], best.get(id) ?? null, direction(id))).join('');
     return `<tr><th scope="row">${escapeHtml(g.label)}${name}</th><td class="num" title="seeds: ${escapeHtml(g.seeds.join(', '))}">${seeds}</td>${cells}</tr>`;
   }).join('\n');
   return `${heading}<div class="scroll"><table class="summary"><thead><tr><th>Approach</th><th>Seeds</th>${head}</tr></thead>`
@@ -132,7 +122,7 @@ const summarySection: ReportSection = {
       + 'cell\'s own interval where it has one, e.g. Wilson over questions). ↑/↓: which direction is better. '
       + 'The best value per column is highlighted; "not separable" names the rows whose interval overlaps it, '
       + 'so no claim that it is better is made. Hover a value for median, sd and the raw number.</p>';
-    const tables = suitesOf(ctx).map((suite) => suiteTable(suite, ctx.groups.filter((g) => g.suite === suite)));
+    const tables = ctx.suites.map((suite) => suiteTable(suite, ctx.groups.filter((g) => g.suite === suite.name)));
     return intro + tables.join('\n');
   },
 };
@@ -164,6 +154,48 @@ const missingSection: ReportSection = {
   },
 };
 
+/** A row's confusion matrix summed over its seeds, labels in first-seen order; null where no cell records one. */
+function summedConfusion(g: GroupSummary): { labels: string[]; counts: number[][]; seeds: number[] } | null {
+  const cells = g.completed.filter((c) => c.confusion !== undefined);
+  if (cells.length === 0) return null;
+  const labels = [...new Set(cells.flatMap((c) => c.confusion!.labels))];
+  const at = new Map(labels.map((l, i) => [l, i]));
+  const counts = labels.map(() => labels.map(() => 0));
+  for (const { confusion } of cells) {
+    confusion!.labels.forEach((gold, r) => confusion!.labels.forEach((predicted, k) => {
+      counts[at.get(gold)!]![at.get(predicted)!]! += confusion!.counts[r]?.[k] ?? 0;
+    }));
+  }
+  return { labels, counts, seeds: cells.map((c) => c.cell.seed) };
+}
+
+function confusionTable(g: GroupSummary): string {
+  const m = summedConfusion(g);
+  if (!m) return '';
+  const total = m.counts.flat().reduce((a, b) => a + b, 0);
+  const head = m.labels.map((l) => `<th>${escapeHtml(l)}</th>`).join('');
+  const rows = m.labels.map((gold, r) => `<tr><th scope="row">${escapeHtml(gold)}</th>`
+    + m.counts[r]!.map((n, k) => `<td class="num${r === k ? ' best' : ''}">${n}</td>`).join('')
+    + `<td class="num">${m.counts[r]!.reduce((a, b) => a + b, 0)}</td></tr>`).join('');
+  const seeds = m.seeds.length === 1 ? `seed ${m.seeds[0]}` : `summed over ${m.seeds.length} seeds (${m.seeds.join(', ')})`;
+  return `<figure class="confusion"><figcaption><b>${escapeHtml(g.label)}</b>: ${escapeHtml(seeds)}, ${total} test predictions</figcaption>`
+    + `<table><thead><tr><th>gold ↓ / predicted →</th>${head}<th>total</th></tr></thead><tbody>${rows}</tbody></table></figure>`;
+}
+
+const confusionSection: ReportSection = {
+  id: 'confusion',
+  title: 'Confusion matrices',
+  render(ctx) {
+    const parts = ctx.suites.map((suite) => {
+      const tables = ctx.groups.filter((g) => g.suite === suite.name).map(confusionTable).filter((t) => t !== '');
+      return tables.length ? `<h3>${escapeHtml(suite.name)}</h3><div class="confusions">${tables.join('')}</div>` : '';
+    }).filter((p) => p !== '');
+    if (parts.length === 0) return null;
+    return '<p class="note">Per approach, test examples by gold label (rows) and predicted label (columns), counts summed over '
+      + 'the seeds (each seed evaluates its own test subset); the diagonal is correct.</p>' + parts.join('\n');
+  },
+};
+
 /** Samples shown per (suite, label): from the lowest seed's completed cell. */
 const SAMPLES_PER_LABEL = 3;
 
@@ -172,7 +204,7 @@ const samplesSection: ReportSection = {
   title: 'Sample predictions',
   render(ctx) {
     const parts: string[] = [];
-    for (const suite of suitesOf(ctx)) {
+    for (const { name: suite, taskType } of ctx.suites) {
       const rows: string[] = [];
       for (const g of ctx.groups.filter((x) => x.suite === suite)) {
         const cell = g.completed.find((c) => c.samples.length > 0);
@@ -185,7 +217,7 @@ const samplesSection: ReportSection = {
       }
       if (rows.length === 0) continue;
       parts.push(`<h3>${escapeHtml(suite)}</h3><table class="samples"><thead><tr><th>Approach</th><th>Seed</th>`
-        + `<th>Question</th><th>Gold</th><th>Predicted</th><th>Correct</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`);
+        + `<th>${taskType === 'choice' ? 'Input' : 'Question'}</th><th>Gold</th><th>Predicted</th><th>Correct</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`);
     }
     return parts.length ? parts.join('\n') : '<p>No samples recorded.</p>';
   },
@@ -282,11 +314,12 @@ const retrievalSection: ReportSection = {
   render(ctx) {
     const rows: string[] = [];
     for (const g of ctx.groups) {
-      const cell = g.completed.find((c) => c.inputs['retrieval'] !== undefined);
-      if (!cell) continue;
-      const r = cell.inputs['retrieval'] as { embedder?: { name?: string; dim?: number }; index?: Record<string, unknown>; k?: number; chunking?: { chunkTokens?: number; chunks?: number } };
+      const r = g.completed.find((c) => c.inputs?.retrieval !== undefined)?.inputs.retrieval;
+      if (!r) continue;
       const embedder = r.embedder ? `${r.embedder.name ?? '?'} (${r.embedder.dim ?? '?'}-d)` : 'not recorded';
-      const chunks = r.chunking ? `${r.chunking.chunkTokens ? `${r.chunking.chunkTokens} tokens` : 'whole documents'}, ${r.chunking.chunks ?? '?'} chunks` : 'not recorded';
+      // A choice suite without documents retrieves labelled training examples, shown as demonstrations.
+      const what = r.corpus === 'demonstrations' ? 'demonstrations' : 'documents';
+      const chunks = r.chunking ? `${r.chunking.chunkTokens ? `${r.chunking.chunkTokens} tokens` : `whole ${what}`}, ${r.chunking.chunks ?? '?'} chunks` : `${what}, chunking not recorded`;
       const cells = RETRIEVAL_COLUMNS.map((id) => {
         const m = g.metrics[id];
         if (!m) return '<td class="na">—</td>';
@@ -308,7 +341,7 @@ const retrievalSection: ReportSection = {
 
 /** The report's sections, in page order: verdict, numbers, charts, the ledger in full, then details. */
 export const REPORT_SECTIONS: readonly ReportSection[] = [
-  verdictSection, summarySection,
+  verdictSection, summarySection, confusionSection,
   chartSection('memory-breakdown'), chartSection('quality-memory'), chartSection('train-throughput'), chartSection('latency'),
   chartSection('retrieval'), retrievalSection, chartSection('learning-forgetting'), chartSection('rank-sweep'),
   ledgerSection, failuresSection, missingSection, samplesSection, manifestSection, definitionsSection,
@@ -329,6 +362,7 @@ td.best { background: var(--best); font-weight: 600; } .ci { color: var(--muted)
 td.na { color: var(--muted); text-align: center; } .failed, .bad { color: #cf222e; } .ok { color: #1a7f37; }
 pre { white-space: pre-wrap; word-break: break-word; margin: 0; } .text { white-space: pre-wrap; max-height: 12em; overflow: auto; max-width: 60ch; }
 .samples td { max-width: 30ch; word-break: break-word; } .kv th { text-align: left; background: #f6f8fa; white-space: nowrap; }
+.confusions { display: flex; flex-wrap: wrap; gap: 0 1.5rem; } figure.confusion { margin: 0; } .floor { margin-top: -.25rem; }
 dt { font-weight: 600; margin-top: .5rem; } dd { margin-left: 1.5rem; } code { font-size: .9em; }
 .verdict-box { border: 1px solid var(--line); border-radius: 6px; padding: .25rem 1rem; margin: .5rem 0 1rem; background: #f6f8fa; }
 .rec { font-size: 1.1em; } .v { display: inline-block; min-width: 7.5em; padding: 0 .4em; border-radius: 3px; font-size: .85em; font-weight: 600; text-align: center; }
@@ -348,7 +382,7 @@ function scriptText(code: string): string {
 /** The whole report page for a loaded run and its summaries. */
 export function renderReport(ctx: ReportContext, sections: readonly ReportSection[] = REPORT_SECTIONS): string {
   const m = ctx.run.manifest;
-  const suites = suitesOf(ctx);
+  const suites = ctx.suites.map((s) => s.name);
   const rendered = sections
     .map((s) => ({ s, body: s.render(ctx) }))
     .filter((r): r is { s: ReportSection; body: string } => r.body !== null);

@@ -11,14 +11,15 @@ import { compareRuns } from './compare.js';
 import type { CompareOptions, Comparison } from './compare.js';
 import { comparisonHtml, comparisonMarkdown } from './compare-report.js';
 import { resultsCsv, summaryCsv } from './csv.js';
+import type { ReportContext } from './context.js';
 import { renderReport } from './html.js';
-import type { ReportContext } from './html.js';
 import { evaluateLedger } from './ledger.js';
 import { loadRun } from './load.js';
 import type { LoadedRun } from './load.js';
 import { renderChartPngs } from './png.js';
 import { recommendAll } from './recommend.js';
 import type { RecommendOptions } from './recommend.js';
+import { suiteInfo, suitesOf } from './suite-info.js';
 import { summarizeRun } from './summary.js';
 
 export { loadRun } from './load.js';
@@ -28,7 +29,9 @@ export type { BestResult, GroupSummary, MetricSummary, Separation } from './summ
 export { metricHeader, plainDecimal, resultsCsv, summaryCsv } from './csv.js';
 export { escapeHtml, formatBytes, formatMetric, formatNumber } from './format.js';
 export { REPORT_SECTIONS, renderReport } from './html.js';
-export type { ReportContext, ReportSection } from './html.js';
+export type { ReportContext, ReportSection } from './context.js';
+export { suiteInfo } from './suite-info.js';
+export type { SuiteInfo, SuiteMetric } from './suite-info.js';
 export { buildCharts, CHART_KINDS, paretoFront, rankSweeps } from './charts.js';
 export type { ChartKind, ChartView } from './charts.js';
 export { CLAIMS, evaluateLedger, verdictCounts } from './ledger.js';
@@ -65,11 +68,11 @@ async function useCasesOf(suites: readonly string[]): Promise<Record<string, str
 /** The summaries of a loaded run and every view derived from them, computed once for the page and the PNGs. */
 export function buildReportContext(run: LoadedRun, options: RecommendOptions & { useCases?: Readonly<Record<string, string>> } = {}): ReportContext {
   const groups = summarizeRun(run.cells, run.manifest);
-  const suites = [...run.manifest.suites];
-  for (const g of groups) if (!suites.includes(g.suite)) suites.push(g.suite);
+  const suites = suitesOf(run.manifest.suites, groups);
   return {
     run,
     groups,
+    suites: suites.map((s) => suiteInfo(s, groups)),
     charts: buildCharts(suites, groups),
     ledger: evaluateLedger(suites, groups),
     recommendations: recommendAll(suites, groups, options),

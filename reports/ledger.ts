@@ -2,11 +2,15 @@
 // run's numbers. Each claim has one stated rule over the 95% intervals over seeds: "held" only where
 // the intervals separate in the claimed direction, "not held" where they separate the other way,
 // "not separable" where they overlap, and "not measured on this run" where a row or metric is
-// missing. Pure functions of the summaries; tests feed them crafted results.
+// missing. Quality is each suite's own headline metric. A claim about one kind of use case is
+// checked on the suites of that kind; one about two kinds, on the pair. Pure functions of the
+// summaries; tests feed them crafted results.
 import { METRICS } from '../harness/metrics/definitions.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
-import { intervalWithBounds, QUALITY_METRIC } from './charts.js';
+import { intervalWithBounds } from './charts.js';
 import { formatSummary, formatWithUnit } from './format.js';
+import { againstFloor, suiteInfo } from './suite-info.js';
+import type { SuiteInfo } from './suite-info.js';
 import type { GroupSummary, MetricSummary } from './summary.js';
 
 export type Verdict = 'held' | 'not-held' | 'not-separable' | 'not-measured';
@@ -34,7 +38,7 @@ export interface ClaimResult {
   readonly source: string;
   /** How the verdict is decided, stated next to it in the report. */
   readonly rule: string;
-  /** Suite whose numbers decided it; null where it was not measured on any. */
+  /** Suite whose numbers decided it ('a + b' for a pair); null where it was not measured on any. */
   readonly suite: string | null;
   readonly verdict: Verdict;
   /** One sentence with the numbers. */
@@ -42,7 +46,7 @@ export interface ClaimResult {
   readonly evidence: readonly Evidence[];
 }
 
-/** Non-inferiority margin for "comparable" quality, in exact-match points. */
+/** Non-inferiority margin for "comparable" quality, in points of the headline (a share: exact match, accuracy). */
 export const COMPARABLE_MARGIN = 0.05;
 /** "Far fewer" trainable parameters: at most this share of full fine-tuning's. */
 export const FAR_FEWER_SHARE = 0.1;
@@ -63,14 +67,45 @@ function side(a: readonly [number, number] | null, b: readonly [number, number] 
 
 const span = (s: MetricSummary): readonly [number, number] | null => (s.interval ? [s.interval.low, s.interval.high] : null);
 
+/** What a suite stands for in the claims: task adaptation, knowledge injection, or neither. */
+type SuiteRole = 'task' | 'knowledge' | null;
+
+/** Built-in suites by name; corpus-wide has a claim of its own. */
+const BUILT_IN_ROLES: Readonly<Record<string, SuiteRole>> = { 'task-adapt': 'task', 'knowledge-qa': 'knowledge', 'fresh-facts': 'knowledge', 'corpus-wide': null };
+
+/** A built-in suite's role by name; any other's by its task type: choice adapts to a task, generate over documents injects knowledge. */
+function roleOf(s: SuiteInfo): SuiteRole {
+  if (Object.hasOwn(BUILT_IN_ROLES, s.name)) return BUILT_IN_ROLES[s.name] ?? null;
+  if (s.taskType === 'choice') return 'task';
+  return s.taskType === 'generate' && (s.documents ?? 0) > 0 ? 'knowledge' : null;
+}
+
 /** Rows of one suite, with the representative row of an approach: the one run with defaults (label = name), else the first. */
 class SuiteRows {
   readonly suite: string;
+  readonly info: SuiteInfo;
   private readonly groups: readonly GroupSummary[];
 
-  constructor(suite: string, groups: readonly GroupSummary[]) {
-    this.suite = suite;
-    this.groups = groups;
+  constructor(info: SuiteInfo, groups: readonly GroupSummary[]) {
+    this.suite = info.name;
+    this.info = info;
+    this.groups = groups.filter((g) => g.suite === info.name);
+  }
+
+  /** The suite's headline metric: what "quality" means in its claims. */
+  get quality(): MetricId {
+    return this.info.headline.id;
+  }
+
+  /** A headline interval turned so that higher is better, whatever the suite's direction. */
+  oriented(s: MetricSummary): readonly [number, number] | null {
+    const iv = span(s);
+    return !iv || this.info.headline.higherIsBetter ? iv : [-iv[1], -iv[0]];
+  }
+
+  /** Whether `a` lies on the better side of `b` on the headline ('above'), the worse ('below'), or neither. */
+  better(a: MetricSummary, b: MetricSummary): Side {
+    return side(this.oriented(a), this.oriented(b));
   }
 
   row(approach: string): GroupSummary | undefined {
@@ -88,16 +123,27 @@ class SuiteRows {
 
 type Outcome = { verdict: Exclude<Verdict, 'not-measured'>; finding: string; evidence: Evidence[] } | { missing: string };
 
-interface ClaimDefinition {
+interface ClaimText {
   readonly claim: string;
   readonly source: string;
   readonly rule: string;
-  /** Suites the claim can be checked on; null: any suite with the rows. */
-  readonly suites: readonly string[] | null;
-  /** Why the claim needs a suite the run lacks, when `suites` names some. */
+}
+
+/** A claim checked on each suite it applies to, one verdict per suite. */
+interface SuiteClaim extends ClaimText {
+  /** Whether the claim is about this kind of suite; absent: every suite. */
+  readonly appliesTo?: (suite: SuiteInfo) => boolean;
+  /** The suite the claim needs, when the run has none it applies to. */
   readonly needs?: string;
   evaluate(rows: SuiteRows): Outcome;
 }
+
+/** A claim that compares suites: one verdict for the run, or what it lacks. */
+interface RunClaim extends ClaimText {
+  evaluateRun(suites: readonly SuiteInfo[], groups: readonly GroupSummary[]): { suite: string | null; out: Outcome };
+}
+
+type ClaimDefinition = SuiteClaim | RunClaim;
 
 const ev = (rows: SuiteRows, x: { group: GroupSummary; summary: MetricSummary }, metric: MetricId): Evidence =>
   ({ suite: rows.suite, row: x.group.label, metric, summary: x.summary });
@@ -110,47 +156,80 @@ function need(rows: SuiteRows, approach: string, id: MetricId): { group: GroupSu
   return rows.row(approach) ? `the ${rows.row(approach)!.label} row reports no ${METRICS[id].label}` : `no ${approach} row in ${rows.suite}`;
 }
 
-/** A two-row comparison where the claim says `a` is lower (or higher) than `b` on `id`. */
-function directional(rows: SuiteRows, a: string, b: string, id: MetricId, claimedLower: boolean, what: string): Outcome {
+/**
+ * A two-row comparison where the claim says `a` is lower or higher than `b` on `id`, or better on the
+ * suite's headline (in the direction the suite declares).
+ */
+function directional(rows: SuiteRows, a: string, b: string, id: MetricId, claimed: 'lower' | 'higher' | 'better', what: string): Outcome {
   const x = need(rows, a, id);
   const y = need(rows, b, id);
   if (typeof x === 'string') return { missing: x };
   if (typeof y === 'string') return { missing: y };
-  const s = side(span(x.summary), span(y.summary));
+  const s = claimed === 'better' ? rows.better(x.summary, y.summary) : side(span(x.summary), span(y.summary));
   const numbers = `${says(x, id)} vs ${says(y, id)}`;
   const evidence = [ev(rows, x, id), ev(rows, y, id)];
   if (s === 'unknown') return { verdict: 'not-separable', finding: `${numbers}: a row has no interval (one seed without a within-cell interval), so no side can be told.`, evidence };
-  const claimed = claimedLower ? 'below' : 'above';
-  if (s === claimed) return { verdict: 'held', finding: `${numbers}: ${what}, and the intervals separate.`, evidence };
+  if (s === (claimed === 'lower' ? 'below' : 'above')) return { verdict: 'held', finding: `${numbers}: ${what}, and the intervals separate.`, evidence };
   if (s === 'overlap') return { verdict: 'not-separable', finding: `${numbers}: the intervals overlap.`, evidence };
   return { verdict: 'not-held', finding: `${numbers}: separated the other way.`, evidence };
+}
+
+const TASK_SUITE = 'a task-adaptation suite (task-adapt, or any choice suite)';
+const KNOWLEDGE_SUITE = 'a suite of facts the base never saw (knowledge-qa, fresh-facts, or a generate suite with documents)';
+
+/** The run's suite for a role: the built-in one where the run has it, else the first of that role. */
+function pick(suites: readonly SuiteInfo[], role: SuiteRole, builtIn: string): SuiteInfo | undefined {
+  return suites.find((x) => x.name === builtIn) ?? suites.find((x) => roleOf(x) === role);
+}
+
+/** What a side means where 'above' is fine-tuning ahead of rag. */
+const SIDE_TEXT: Readonly<Record<Side, string>> = {
+  above: 'fine-tuning separably better', below: 'rag separably better', overlap: 'the intervals overlap', unknown: 'a row has no interval',
+};
+
+/** On one suite: the best fine-tuning row against rag on the headline; 'above' where fine-tuning is better. */
+function fineTuningVsRag(rows: SuiteRows): { side: Side; text: string; evidence: Evidence[] } | { missing: string } {
+  const q = rows.quality;
+  const tuned = ['lora', 'full-ft'].map((a) => rows.get(a, q)).filter((x) => x !== undefined)
+    .sort((a, b) => (rows.info.headline.higherIsBetter ? 1 : -1) * (b.summary.mean - a.summary.mean));
+  const best = tuned[0];
+  if (!best) {
+    const present = ['lora', 'full-ft'].some((a) => rows.row(a));
+    return { missing: `no lora or full-ft row ${present ? `reports ${METRICS[q].label} ` : ''}in ${rows.suite}` };
+  }
+  const rag = need(rows, 'rag', q);
+  if (typeof rag === 'string') return { missing: rag };
+  const floor = againstFloor(best.group, rows.info.headline);
+  const text = `${rows.suite} (${METRICS[q].label.toLowerCase()}): best fine-tuning ${says(best, q)} vs ${says(rag, q)}`
+    + (floor ? ` (${METRICS[floor.floor].label.toLowerCase()} ${formatSummary(floor.floor, floor.summary)})` : '');
+  return { side: rows.better(best.summary, rag.summary), text, evidence: [ev(rows, best, q), ev(rows, rag, q)] };
 }
 
 export const CLAIMS = {
   'lora-comparable': {
     claim: 'LoRA performs comparably to full fine-tuning.',
     source: 'Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models"; most LoRA-vs-fine-tuning articles',
-    rule: `Exact match, non-inferiority with a margin of ${COMPARABLE_MARGIN}: held where LoRA's interval low is at least full fine-tuning's `
-      + `interval high minus ${COMPARABLE_MARGIN} (even at the edges of both intervals LoRA is at most ${COMPARABLE_MARGIN} behind); `
-      + 'not held where LoRA\'s interval lies entirely below full fine-tuning\'s; not separable otherwise, and wherever full '
+    rule: `The suite's headline metric, non-inferiority with a margin of ${COMPARABLE_MARGIN}: held where LoRA's interval, at its worse end, `
+      + `is at most ${COMPARABLE_MARGIN} behind full fine-tuning's interval at its better end; `
+      + 'not held where LoRA\'s interval lies entirely on the worse side of full fine-tuning\'s; not separable otherwise, and wherever full '
       + 'fine-tuning is not separably better than the base (nothing learned to be comparable to).',
-    suites: null,
     evaluate(rows: SuiteRows): Outcome {
-      const x = need(rows, 'lora', QUALITY_METRIC);
-      const y = need(rows, 'full-ft', QUALITY_METRIC);
+      const q = rows.quality;
+      const x = need(rows, 'lora', q);
+      const y = need(rows, 'full-ft', q);
       if (typeof x === 'string') return { missing: x };
       if (typeof y === 'string') return { missing: y };
-      const evidence = [ev(rows, x, QUALITY_METRIC), ev(rows, y, QUALITY_METRIC)];
-      const numbers = `${says(x, QUALITY_METRIC)} vs ${says(y, QUALITY_METRIC)}`;
-      const a = span(x.summary);
-      const b = span(y.summary);
+      const evidence = [ev(rows, x, q), ev(rows, y, q)];
+      const numbers = `${says(x, q)} vs ${says(y, q)}`;
+      const a = rows.oriented(x.summary);
+      const b = rows.oriented(y.summary);
       if (!a || !b) return { verdict: 'not-separable', finding: `${numbers}: a row has no interval.`, evidence };
       // Two rows that both learned nothing are "comparable" only vacuously.
-      const base = rows.get('base', QUALITY_METRIC);
+      const base = rows.get('base', q);
       if (base) {
-        evidence.push(ev(rows, base, QUALITY_METRIC));
-        if (side(b, span(base.summary)) !== 'above') {
-          return { verdict: 'not-separable', finding: `${numbers}: full fine-tuning is not separably better than ${says(base, QUALITY_METRIC)}, so there is nothing learned to compare.`, evidence };
+        evidence.push(ev(rows, base, q));
+        if (rows.better(y.summary, base.summary) !== 'above') {
+          return { verdict: 'not-separable', finding: `${numbers}: full fine-tuning is not separably better than ${says(base, q)}, so there is nothing learned to compare.`, evidence };
         }
       }
       if (a[0] >= b[1] - COMPARABLE_MARGIN) return { verdict: 'held', finding: `${numbers}: LoRA's low end is within ${COMPARABLE_MARGIN} of full fine-tuning's high end.`, evidence };
@@ -163,7 +242,6 @@ export const CLAIMS = {
     source: 'Hu et al. 2021 (10,000 times fewer for GPT-3 175B)',
     rule: `Exact counts: held where LoRA trains at most ${FAR_FEWER_SHARE * 100}% of the parameters full fine-tuning trains `
       + '(all of the base: the full-ft row, else the base row\'s total); not held otherwise.',
-    suites: null,
     evaluate(rows: SuiteRows): Outcome {
       const x = need(rows, 'lora', 'params.trainable');
       if (typeof x === 'string') return { missing: x };
@@ -184,9 +262,8 @@ export const CLAIMS = {
     source: 'Hu et al. 2021 (3 times less GPU memory for GPT-3 175B)',
     rule: 'Peak engine memory over a training step: held where LoRA\'s interval lies entirely below full fine-tuning\'s; '
       + 'not held where entirely above; not separable where they overlap.',
-    suites: null,
     evaluate(rows: SuiteRows): Outcome {
-      const out = directional(rows, 'lora', 'full-ft', 'memory.peakBytes', true, 'LoRA needs less');
+      const out = directional(rows, 'lora', 'full-ft', 'memory.peakBytes', 'lower', 'LoRA needs less');
       if ('missing' in out) return out;
       const parts = (['memory.gradientsBytes', 'memory.optimizerBytes'] as const)
         .flatMap((id) => ['lora', 'full-ft'].map((a) => rows.get(a, id)).filter((x) => x !== undefined).map((x) => ev(rows, x, id)));
@@ -199,7 +276,6 @@ export const CLAIMS = {
     rule: `Per-token decode latency of the merged model over the base's: held where its 95% interval lies entirely below ${LATENCY_TOLERANCE} `
       + `(at most ${Math.round((LATENCY_TOLERANCE - 1) * 100)}% slower); not held where entirely above ${LATENCY_TOLERANCE}; not separable otherwise. `
       + 'Interval over seeds, or with one seed the cell\'s bootstrap interval. The unmerged ratio is shown for contrast.',
-    suites: null,
     evaluate(rows: SuiteRows): Outcome {
       const x = need(rows, 'lora', 'latency.tokenRatioToBase');
       if (typeof x === 'string') return { missing: x };
@@ -222,7 +298,6 @@ export const CLAIMS = {
     rule: `Stored weight bytes of the LoRA model (fp32 base) over the QLoRA model's (NF4 base), same adapters: held where the cut is at least `
       + `${FOURFOLD_AT_LEAST}-fold; not held where smaller. Our base is fp32, so the quantised matrices alone shrink 32/4.127 = 7.75-fold; `
       + 'embeddings, norms and biases stay fp32. Peak training memory is shown beside it: activations do not shrink.',
-    suites: null,
     evaluate(rows: SuiteRows): Outcome {
       const x = need(rows, 'lora', 'memory.weightsBytes');
       const y = need(rows, 'qlora', 'memory.weightsBytes');
@@ -247,46 +322,86 @@ export const CLAIMS = {
     claim: 'LoRA forgets less than full fine-tuning.',
     source: 'Biderman et al. 2024, "LoRA Learns Less and Forgets Less"',
     rule: 'Forgetting = held-out Brown cross-entropy after minus before: held where LoRA\'s interval lies entirely below full fine-tuning\'s; '
-      + 'not held where entirely above; not separable where they overlap. The exact match of both is shown: the same paper says LoRA learns less.',
-    suites: null,
+      + 'not held where entirely above; not separable where they overlap. The headline metric of both is shown: the same paper says LoRA learns less.',
     evaluate(rows: SuiteRows): Outcome {
-      const out = directional(rows, 'lora', 'full-ft', 'forgetting.ceDelta', true, 'LoRA forgets less');
+      const out = directional(rows, 'lora', 'full-ft', 'forgetting.ceDelta', 'lower', 'LoRA forgets less');
       if ('missing' in out) return out;
-      const learned = ['lora', 'full-ft'].map((a) => rows.get(a, QUALITY_METRIC)).filter((x) => x !== undefined);
+      const learned = ['lora', 'full-ft'].map((a) => rows.get(a, rows.quality)).filter((x) => x !== undefined);
       return {
         ...out,
-        finding: `${out.finding}${learned.length === 2 ? ` Learning: ${learned.map((x) => says(x, QUALITY_METRIC)).join(' vs ')}.` : ''}`,
-        evidence: [...out.evidence, ...learned.map((x) => ev(rows, x, QUALITY_METRIC))],
+        finding: `${out.finding}${learned.length === 2 ? ` Learning: ${learned.map((x) => says(x, rows.quality)).join(' vs ')}.` : ''}`,
+        evidence: [...out.evidence, ...learned.map((x) => ev(rows, x, rows.quality))],
       };
     },
   },
   'rag-new-knowledge': {
     claim: 'RAG handles new knowledge without retraining.',
     source: 'Ovadia et al. 2023, "Fine-Tuning or Retrieval? Comparing Knowledge Injection in LLMs"',
-    rule: 'On facts the base never saw: held where RAG trains no parameter and its exact-match interval lies entirely above the base\'s; '
-      + 'not held where it trains parameters or its interval lies entirely below; not separable where they overlap.',
-    suites: ['knowledge-qa', 'fresh-facts'],
-    needs: 'a suite of facts the base never saw (knowledge-qa, fresh-facts)',
+    rule: 'On facts the base never saw (a knowledge suite): held where RAG trains no parameter and its interval on the suite\'s headline '
+      + 'lies entirely on the better side of the base\'s; not held where it trains parameters or its interval lies on the worse side; '
+      + 'not separable where they overlap.',
+    appliesTo: (s: SuiteInfo) => roleOf(s) === 'knowledge',
+    needs: KNOWLEDGE_SUITE,
     evaluate(rows: SuiteRows): Outcome {
       const trained = rows.get('rag', 'params.trainable');
       if (trained && trained.summary.mean > 0) {
         return { verdict: 'not-held', finding: `${says(trained, 'params.trainable')} trainable parameters: it retrains.`, evidence: [ev(rows, trained, 'params.trainable')] };
       }
-      const out = directional(rows, 'rag', 'base', QUALITY_METRIC, false, 'RAG answers what the base cannot');
+      const out = directional(rows, 'rag', 'base', rows.quality, 'better', 'RAG answers what the base cannot');
       if ('missing' in out) return out;
       return { ...out, evidence: trained ? [...out.evidence, ev(rows, trained, 'params.trainable')] : out.evidence };
+    },
+  },
+  'ft-task-rag-knowledge': {
+    claim: 'Fine-tuning (LoRA/full) for task adaptation, RAG for knowledge.',
+    source: 'fine-tuning-vs-RAG guides (LoRA to adapt to a task or format, retrieval to add facts); Ovadia et al. 2023 for the knowledge half',
+    rule: `On the pair of suites, each on its own headline metric, the best fine-tuning row (lora or full-ft, by mean) against rag: held where `
+      + `it is separably better than rag on the task-adaptation suite (${TASK_SUITE.replace(/^a /, '')}) and rag is separably better than it on `
+      + `the knowledge suite (${KNOWLEDGE_SUITE.replace(/^a /, '')}); not held where either separates the other way; not separable otherwise.`,
+    evaluateRun(suites: readonly SuiteInfo[], groups: readonly GroupSummary[]) {
+      const task = pick(suites, 'task', 'task-adapt');
+      const knowledge = pick(suites, 'knowledge', 'knowledge-qa');
+      if (!task || !knowledge) {
+        const lacking = [task ? '' : TASK_SUITE, knowledge ? '' : KNOWLEDGE_SUITE].filter((t) => t !== '').join(' and ');
+        return { suite: null, out: { missing: `needs ${lacking}; this run has ${suites.map((x) => x.name).join(', ') || 'no suite'}` } };
+      }
+      const suite = `${task.name} + ${knowledge.name}`;
+      const t = fineTuningVsRag(new SuiteRows(task, groups));
+      if ('missing' in t) return { suite, out: t };
+      const k = fineTuningVsRag(new SuiteRows(knowledge, groups));
+      if ('missing' in k) return { suite, out: k };
+      const finding = `${t.text}: ${SIDE_TEXT[t.side]}. ${k.text}: ${SIDE_TEXT[k.side]}.`;
+      const evidence = [...t.evidence, ...k.evidence];
+      const verdict: Exclude<Verdict, 'not-measured'> = t.side === 'above' && k.side === 'below' ? 'held'
+        : t.side === 'below' || k.side === 'above' ? 'not-held' : 'not-separable';
+      return { suite, out: { verdict, finding, evidence } };
     },
   },
   'topk-corpus-wide': {
     claim: 'Top-k retrieval cannot answer questions that need every document.',
     source: 'articles on the limits of RAG (counts and aggregates over a whole corpus)',
-    rule: 'On the corpus-wide suite: held where RAG\'s exact-match interval lies entirely below its interval on knowledge-qa '
+    rule: 'On the corpus-wide suite: held where RAG\'s interval on the headline metric lies entirely below its interval on knowledge-qa '
       + '(the same retriever answers one-document questions); not held where it lies above; not separable where they overlap.',
-    suites: ['corpus-wide'],
-    needs: 'the corpus-wide suite (questions that need every document)',
-    evaluate(): Outcome {
-      // Needs two suites: evaluated in evaluateLedger, which sees them all.
-      return { missing: 'needs knowledge-qa as well' };
+    evaluateRun(suites: readonly SuiteInfo[], groups: readonly GroupSummary[]) {
+      const wideInfo = suites.find((x) => x.name === 'corpus-wide');
+      if (!wideInfo) return { suite: null, out: { missing: 'needs the corpus-wide suite (questions that need every document), not in this run' } };
+      const wide = new SuiteRows(wideInfo, groups);
+      const single = new SuiteRows(suites.find((x) => x.name === 'knowledge-qa') ?? suiteInfo('knowledge-qa', groups), groups);
+      // One metric for both sides: the corpus-wide suite's.
+      const q = wide.quality;
+      const x = need(wide, 'rag', q);
+      const y = need(single, 'rag', q);
+      if (typeof x === 'string') return { suite: wide.suite, out: { missing: x } };
+      if (typeof y === 'string') return { suite: wide.suite, out: { missing: y } };
+      const numbers = `rag on corpus-wide ${formatSummary(q, x.summary)} vs on knowledge-qa ${formatSummary(q, y.summary)}`;
+      const evidence = [ev(wide, x, q), ev(single, y, q)];
+      const recall = wide.get('rag', 'retrieval.recallAt10');
+      if (recall) evidence.push(ev(wide, recall, 'retrieval.recallAt10'));
+      const s = wide.better(x.summary, y.summary);
+      const out: Outcome = s === 'below' ? { verdict: 'held', finding: `${numbers}: separably lower.`, evidence }
+        : s === 'above' ? { verdict: 'not-held', finding: `${numbers}: separably higher.`, evidence }
+        : { verdict: 'not-separable', finding: `${numbers}: ${s === 'overlap' ? 'the intervals overlap' : 'a row has no interval'}.`, evidence };
+      return { suite: wide.suite, out };
     },
   },
 } as const satisfies Record<string, ClaimDefinition>;
@@ -294,40 +409,24 @@ export const CLAIMS = {
 export type ClaimId = keyof typeof CLAIMS;
 export const CLAIM_IDS = Object.keys(CLAIMS) as ClaimId[];
 
-function corpusWide(groups: readonly GroupSummary[]): Outcome {
-  const wide = new SuiteRows('corpus-wide', groups.filter((g) => g.suite === 'corpus-wide'));
-  const single = new SuiteRows('knowledge-qa', groups.filter((g) => g.suite === 'knowledge-qa'));
-  const x = need(wide, 'rag', QUALITY_METRIC);
-  const y = need(single, 'rag', QUALITY_METRIC);
-  if (typeof x === 'string') return { missing: x };
-  if (typeof y === 'string') return { missing: y };
-  const numbers = `rag on corpus-wide ${formatSummary(QUALITY_METRIC, x.summary)} vs on knowledge-qa ${formatSummary(QUALITY_METRIC, y.summary)}`;
-  const evidence = [ev(wide, x, QUALITY_METRIC), ev(single, y, QUALITY_METRIC)];
-  const recall = wide.get('rag', 'retrieval.recallAt10');
-  if (recall) evidence.push(ev(wide, recall, 'retrieval.recallAt10'));
-  const s = side(span(x.summary), span(y.summary));
-  if (s === 'below') return { verdict: 'held', finding: `${numbers}: separably lower.`, evidence };
-  if (s === 'above') return { verdict: 'not-held', finding: `${numbers}: separably higher.`, evidence };
-  return { verdict: 'not-separable', finding: `${numbers}: ${s === 'overlap' ? 'the intervals overlap' : 'a row has no interval'}.`, evidence };
-}
-
 /**
- * Every claim, checked on the run's suites in order: the first suite where it is measurable decides it
- * (the others' verdicts follow as their own entries); a claim measurable nowhere is one "not measured" entry.
+ * Every claim, checked on the run's suites in order: a per-suite claim on each suite it applies to
+ * where it is measurable (one entry each), a claim over suites once; a claim measurable nowhere is
+ * one "not measured" entry that says what it lacks.
  */
 export function evaluateLedger(suites: readonly string[], groups: readonly GroupSummary[]): ClaimResult[] {
+  const infos = suites.map((s) => suiteInfo(s, groups));
   const results: ClaimResult[] = [];
   for (const id of CLAIM_IDS) {
     const def: ClaimDefinition = CLAIMS[id];
     const head = { id, claim: def.claim, source: def.source, rule: def.rule };
-    const applicable = suites.filter((s) => def.suites === null || def.suites.includes(s));
-    const outcomes = id === 'topk-corpus-wide'
-      ? (applicable.length ? [{ suite: 'corpus-wide', out: corpusWide(groups) }] : [])
-      : applicable.map((suite) => ({ suite, out: def.evaluate(new SuiteRows(suite, groups.filter((g) => g.suite === suite))) }));
+    const outcomes = 'evaluateRun' in def
+      ? [def.evaluateRun(infos, groups)]
+      : infos.filter((s) => def.appliesTo?.(s) ?? true).map((s) => ({ suite: s.name, out: def.evaluate(new SuiteRows(s, groups)) }));
     const measured = outcomes.filter((o): o is { suite: string; out: Exclude<Outcome, { missing: string }> } => !('missing' in o.out));
     for (const { suite, out } of measured) results.push({ ...head, suite, verdict: out.verdict, finding: out.finding, evidence: out.evidence });
     if (measured.length === 0) {
-      const why = outcomes.length === 0
+      const why = outcomes.length === 0 && !('evaluateRun' in def)
         ? `needs ${def.needs ?? 'a suite'}, not in this run`
         : outcomes.map((o) => ('missing' in o.out ? o.out.missing : '')).filter((m) => m !== '').join('; ');
       results.push({ ...head, suite: null, verdict: 'not-measured', finding: `Not measured on this run: ${why}.`, evidence: [] });

@@ -2,13 +2,14 @@
 // produced it and the numbers behind it) and a one-line-per-claim summary of the ledger; then the
 // ledger in full further down. All text comes from recommend.ts and ledger.ts, never by hand.
 import { METRICS } from '../harness/metrics/definitions.js';
-import { QUALITY_METRIC } from './charts.js';
+import type { ReportContext, ReportSection } from './context.js';
 import { escapeHtml, formatSummary } from './format.js';
-import type { ReportContext, ReportSection } from './html.js';
 import { VERDICT_TEXT, verdictCounts } from './ledger.js';
 import type { ClaimResult, Verdict } from './ledger.js';
 import { COST_METRIC } from './recommend.js';
 import type { Recommendation } from './recommend.js';
+import { againstFloor } from './suite-info.js';
+import type { GroupSummary } from './summary.js';
 
 const badge = (v: Verdict): string => `<span class="v v-${v}">${escapeHtml(VERDICT_TEXT[v])}</span>`;
 
@@ -17,18 +18,20 @@ export function recommendationHtml(rec: Recommendation): string {
   const budget = rec.memoryBudgetBytes === null ? '' : ` Memory budget: ${rec.memoryBudgetBytes.toLocaleString('en-US')} bytes.`;
   if (rec.state === 'none') return `<p class="rec"><b>No recommendation</b>: ${escapeHtml(rec.why)}.${escapeHtml(budget)}</p>`;
   const byLabel = new Map(rec.candidates.map((c) => [c.label, c]));
-  const q = (label: string) => formatSummary(QUALITY_METRIC, byLabel.get(label)!.quality);
+  const q = (label: string) => formatSummary(rec.headline.id, byLabel.get(label)!.quality);
   const cost = (label: string) => {
     const c = byLabel.get(label)!.cost;
     return c ? formatSummary(COST_METRIC, c) : 'not measured';
   };
-  const qName = METRICS[QUALITY_METRIC].label.toLowerCase();
+  const qName = METRICS[rec.headline.id].label.toLowerCase();
   const chosen = rec.choice;
   let why: string;
-  if (rec.isBase) {
+  if (rec.candidates.length === 1) {
+    why = `It is the only row that reports ${qName}, so nothing was compared: ${chosen} ${q(chosen)}.`;
+  } else if (rec.isBase) {
     why = rec.tied.length === 1
       ? `The unadapted base has the best ${qName}, ${q(chosen)}, separated from every other row.`
-      : `No approach answers separably better than the unadapted base: ${rec.tied.map((l) => `${l} ${q(l)}`).join(', ')} `
+      : `No approach is separably better than the unadapted base on ${qName}: ${rec.tied.map((l) => `${l} ${q(l)}`).join(', ')} `
         + `are not separable from the best (${rec.leader}). Do not adapt for this, or narrow the intervals first (more seeds, more test questions).`;
   } else if (rec.reason === 'separated-best') {
     const runnerUp = rec.candidates.find((c) => c.label !== chosen);
@@ -51,6 +54,26 @@ export function recommendationHtml(rec: Recommendation): string {
   return `<p class="rec"><b>Recommended: ${escapeHtml(chosen)}</b>${rec.isBase ? ' (no adaptation)' : ''}. ${escapeHtml(why)}${escapeHtml(over)}${escapeHtml(budget)}</p>`;
 }
 
+/**
+ * Where the headline has a floor (accuracy: the majority-class rate), the rows not separably above
+ * it, in words: a classifier no better than always answering the most frequent label learned nothing usable.
+ */
+function floorHtml(rec: Recommendation, groups: readonly GroupSummary[]): string {
+  const checks = groups.filter((g) => g.suite === rec.suite)
+    .flatMap((g) => { const f = againstFloor(g, rec.headline); return f ? [{ g, f }] : []; });
+  const first = checks[0];
+  if (!first) return '';
+  const q = METRICS[rec.headline.id].label.toLowerCase();
+  const floor = `${METRICS[first.f.floor].label} ${formatSummary(first.f.floor, first.f.summary)} (always answering the most frequent label).`;
+  const stuck = checks.filter((c) => c.f.clears !== true);
+  const chosen = rec.state === 'chosen' && stuck.some((c) => c.g.label === rec.choice)
+    ? ` That includes the recommended ${rec.choice}${stuck.length === checks.length ? ': no approach on this run does the task usably' : ''}.` : '';
+  const text = stuck.length === 0
+    ? `${floor} Every row's ${q} is separably above it.`
+    : `${floor} Not separably above it, so nothing usable learned: ${stuck.map((c) => `${c.g.label} ${formatSummary(rec.headline.id, c.g.metrics[rec.headline.id]!)}`).join(', ')}.${chosen}`;
+  return `<p class="floor">${escapeHtml(text)}</p>`;
+}
+
 function claimLine(r: ClaimResult, showSuite: boolean): string {
   return `<li>${badge(r.verdict)} ${escapeHtml(r.claim)}${showSuite && r.suite ? ` <span class="note">(${escapeHtml(r.suite)})</span>` : ''} `
     + `<span class="note">${escapeHtml(r.finding)}</span></li>`;
@@ -63,10 +86,14 @@ export const verdictSection: ReportSection = {
     const parts: string[] = [];
     const many = ctx.recommendations.length > 1;
     for (const rec of ctx.recommendations) {
-      const useCase = ctx.useCases[rec.suite];
+      const info = ctx.suites.find((s) => s.name === rec.suite);
+      const useCase = info?.useCase ?? ctx.useCases[rec.suite] ?? info?.description;
+      const kind = info?.taskType ? `${info.taskType} task, ` : '';
       parts.push(`<div class="verdict-box">${many ? `<h3>${escapeHtml(rec.suite)}</h3>` : ''}`
-        + `<p><b>Use case</b> (${escapeHtml(rec.suite)}): ${escapeHtml(useCase ?? 'not described by this adaptbench')}</p>`
+        + `<p><b>Use case</b> (${escapeHtml(rec.suite)}; ${escapeHtml(kind)}ranked on ${escapeHtml(METRICS[rec.headline.id].label.toLowerCase())}): `
+        + `${escapeHtml(useCase ?? 'not described by this adaptbench')}</p>`
         + recommendationHtml(rec)
+        + floorHtml(rec, ctx.groups)
         + `<p class="note">Rule: ${escapeHtml(rec.rule)}</p></div>`);
     }
     if (parts.length === 0) parts.push('<p>No suite has a completed cell: nothing to recommend.</p>');

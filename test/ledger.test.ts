@@ -3,9 +3,10 @@
 // go through the real summaries, and the verdicts must follow the numbers when they change.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
+import { DEFAULT_MODEL_CONFIG } from '../harness/engine/config.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
 import { RESULT_SCHEMA_VERSION } from '../harness/results.js';
-import type { CellResult, CompletedCell, RunManifest } from '../harness/results.js';
+import type { CellInputs, CellResult, CompletedCell, RunManifest } from '../harness/results.js';
 import {
   buildCharts, buildReportContext, evaluateLedger, paretoFront, rankSweeps, recommend, renderReport, summarizeRun,
 } from '../reports/index.js';
@@ -18,6 +19,24 @@ const MiB = 1024 ** 2;
 type Values = number | readonly [number, number, number];
 type Row = { label: string; approach: string; config?: Record<string, unknown>; metrics: Partial<Record<MetricId, Values>>; suite?: string };
 
+/** Suites by task type, as cells record them: a choice suite ranks on accuracy, a generate one on exact match. */
+const CHOICE_SUITES = new Set(['task-adapt', 'my-tickets']);
+
+function inputsOf(suite: string, r: Row): CellInputs {
+  const choice = CHOICE_SUITES.has(suite);
+  const metrics = choice
+    ? [{ id: 'quality.accuracy', higherIsBetter: true }, { id: 'quality.macroF1', higherIsBetter: true }] as const
+    : [{ id: 'quality.exactMatch', higherIsBetter: true }, { id: 'quality.tokenF1', higherIsBetter: true }] as const;
+  return {
+    suite: {
+      name: suite, version: '1.0.0', source: { kind: 'built-in' }, contentHash: `hash-${suite}`, taskType: choice ? 'choice' : 'generate',
+      headline: metrics[0], metrics, trainExamples: 100, testQuestions: 50, documents: choice ? 0 : 25,
+    },
+    checkpoint: { dir: '/checkpoints/base', contentHash: 'ckpt', config: DEFAULT_MODEL_CONFIG },
+    approach: { name: r.approach, label: r.label, config: r.config ?? {} },
+  };
+}
+
 function cells(rows: readonly Row[]): CellResult[] {
   const out: CellResult[] = [];
   for (const r of rows) {
@@ -29,7 +48,7 @@ function cells(rows: readonly Row[]): CellResult[] {
         schemaVersion: RESULT_SCHEMA_VERSION,
         cell: { id: `${suite}__${r.label}__seed${seed}`, suite, approach: r.approach, label: r.label, approachConfig: r.config ?? {}, seed },
         startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:01:00.000Z', wallSec: 60, backend: null,
-        status: 'completed', metrics, intervals: {}, notes: {}, inputs: {}, samples: [],
+        status: 'completed', metrics, intervals: {}, notes: {}, inputs: inputsOf(suite, r), samples: [],
       };
       out.push(cell);
     }
@@ -136,7 +155,7 @@ test('ledger: each claim is held, not held or not separable as the numbers move,
   // Only on suites of new facts: a task suite does not measure it.
   const task = run().map((r) => ({ ...r, suite: 'task-adapt' }));
   const onTask = evaluateLedger(['task-adapt'], groupsOf(task)).find((c) => c.id === 'rag-new-knowledge')!;
-  assert.deepEqual([onTask.verdict, onTask.finding], ['not-measured', 'Not measured on this run: needs a suite of facts the base never saw (knowledge-qa, fresh-facts), not in this run.']);
+  assert.deepEqual([onTask.verdict, onTask.finding], ['not-measured', 'Not measured on this run: needs a suite of facts the base never saw (knowledge-qa, fresh-facts, or a generate suite with documents), not in this run.']);
 
   // Latency: not in these results; then from one seed's bootstrap bounds, and over seeds.
   assert.equal(verdict(run(), 'merged-no-latency'), 'not-measured');
@@ -204,4 +223,114 @@ test('the page states the rule and the verdicts, and both change with the number
   const second = page(run({ lora: { 'memory.peakBytes': 250 * MiB, 'quality.exactMatch': spread(0.59, 0.01) } }));
   assert.match(second, /<b>Recommended: rag<\/b>\. 2 rows are tied for the best exact match/);
   assert.match(second, /<span class="v v-not-held">not held<\/span> LoRA needs less memory to train than full fine-tuning\./);
+});
+
+/** A spam-or-ham run: accuracy with the majority-class rate 0.6 beside it; `suite` renames it (a user's choice suite). */
+function taskRun(over: Record<string, Partial<Record<MetricId, Values>>> = {}, suite = 'task-adapt'): Row[] {
+  const rows: Row[] = [
+    { label: 'base', approach: 'base', metrics: { 'quality.accuracy': spread(0.58, 0.01), 'memory.peakBytes': 40 * MiB } },
+    { label: 'full-ft', approach: 'full-ft', metrics: { 'quality.accuracy': spread(0.82, 0.01), 'memory.peakBytes': 200 * MiB } },
+    { label: 'lora', approach: 'lora', metrics: { 'quality.accuracy': spread(0.90, 0.01), 'memory.peakBytes': 120 * MiB } },
+    { label: 'rag', approach: 'rag', metrics: { 'quality.accuracy': spread(0.70, 0.01), 'memory.peakBytes': 130 * MiB } },
+  ];
+  return rows.map((r) => ({ ...r, suite, metrics: { ...r.metrics, 'quality.majorityClassRate': 0.6, ...over[r.label] } }));
+}
+
+const PAIR = ['task-adapt', SUITE];
+const pairClaim = (rows: readonly Row[], suites: readonly string[] = PAIR) =>
+  evaluateLedger(suites, groupsOf(rows)).filter((c) => c.id === 'ft-task-rag-knowledge');
+
+test('each suite ranks on its own headline: accuracy on a choice suite, exact match on a generate one', () => {
+  const groups = groupsOf([...run(), ...taskRun()]);
+  const task = recommend('task-adapt', groups);
+  // lora 0.9 [0.875, 0.925] is separated from full-ft 0.82 [0.795, 0.845] and rag 0.7.
+  assert.ok(task.state === 'chosen');
+  assert.deepEqual([task.headline.id, task.choice, task.reason], ['quality.accuracy', 'lora', 'separated-best']);
+  assert.match(task.rule, /take the one with the highest mean accuracy \(the suite's headline metric\)/);
+  const knowledge = recommend(SUITE, groups);
+  assert.ok(knowledge.state === 'chosen' && knowledge.headline.id === 'quality.exactMatch' && knowledge.choice === 'rag');
+
+  const q = buildCharts(PAIR, groups).find((v) => v.kind === 'quality-memory' && v.suite === 'task-adapt')!;
+  assert.ok(q.state === 'drawn');
+  assert.deepEqual(q.notes, ['Pareto front (dashed): base → lora.']);
+  const y = (q.config.options?.scales?.['y'] as { title: { text: string } }).title.text;
+  assert.equal(y, 'Accuracy, higher is better');
+
+  // Per-suite claims run on every suite, each on its headline; rag-new-knowledge on the knowledge suite only.
+  const ledger = evaluateLedger(PAIR, groups);
+  const comparable = ledger.filter((c) => c.id === 'lora-comparable');
+  assert.deepEqual(comparable.map((c) => [c.suite, c.verdict]), [['task-adapt', 'held'], [SUITE, 'not-separable']]);
+  assert.match(comparable[0]!.finding, /^lora 0\.9 ± 0\.0248 vs full-ft 0\.82 ± 0\.0248: LoRA's low end/);
+  assert.deepEqual(ledger.filter((c) => c.id === 'rag-new-knowledge').map((c) => [c.suite, c.verdict]), [[SUITE, 'held']]);
+});
+
+test('claim "fine-tuning for tasks, RAG for knowledge": held, not held either way, not separable, and not measured naming the missing suite', () => {
+  const held = pairClaim([...taskRun(), ...run()]);
+  assert.equal(held.length, 1);
+  assert.deepEqual([held[0]!.verdict, held[0]!.suite], ['held', 'task-adapt + knowledge-qa']);
+  assert.equal(held[0]!.finding, 'task-adapt (accuracy): best fine-tuning lora 0.9 ± 0.0248 vs rag 0.7 ± 0.0248 (majority-class rate 0.6): '
+    + 'fine-tuning separably better. knowledge-qa (exact match): best fine-tuning full-ft 0.3 ± 0.0248 vs rag 0.6 ± 0.0248: rag separably better.');
+  assert.deepEqual(held[0]!.evidence.map((e) => `${e.suite}/${e.row}/${e.metric}`),
+    ['task-adapt/lora/quality.accuracy', 'task-adapt/rag/quality.accuracy', 'knowledge-qa/full-ft/quality.exactMatch', 'knowledge-qa/rag/quality.exactMatch']);
+
+  // rag ahead on the task, or fine-tuning ahead on knowledge: either reversal is "not held".
+  const taskReversed = pairClaim([...taskRun({ rag: { 'quality.accuracy': spread(0.97, 0.005) } }), ...run()])[0]!;
+  assert.equal(taskReversed.verdict, 'not-held');
+  assert.match(taskReversed.finding, /vs rag 0\.97 ± 0\.0124 \(majority-class rate 0\.6\): rag separably better\./);
+  assert.equal(pairClaim([...taskRun(), ...run({ rag: { 'quality.exactMatch': spread(0.10, 0.01) } })])[0]!.verdict, 'not-held');
+  // rag within reach of lora on the task: the task half cannot be told.
+  const close = pairClaim([...taskRun({ rag: { 'quality.accuracy': spread(0.89, 0.01) } }), ...run()])[0]!;
+  assert.equal(close.verdict, 'not-separable');
+  assert.match(close.finding, /rag 0\.89 ± 0\.0248 \(majority-class rate 0\.6\): the intervals overlap\./);
+
+  // Not measured only where a suite of the pair is missing, and it says which.
+  assert.deepEqual(pairClaim(run(), [SUITE]).map((c) => [c.verdict, c.finding]), [['not-measured',
+    'Not measured on this run: needs a task-adaptation suite (task-adapt, or any choice suite); this run has knowledge-qa.']]);
+  assert.deepEqual(pairClaim(taskRun(), ['task-adapt']).map((c) => c.finding), [
+    'Not measured on this run: needs a suite of facts the base never saw (knowledge-qa, fresh-facts, or a generate suite with documents); this run has task-adapt.']);
+  // A pair without a rag row says what is missing.
+  assert.match(pairClaim([...taskRun().filter((r) => r.approach !== 'rag'), ...run()])[0]!.finding, /no rag row in task-adapt/);
+});
+
+test('the pair is found by task type where no built-in suite is in the run, and the built-in one wins where it is', () => {
+  // A user's choice suite and a user's generate suite with documents.
+  const users = [...taskRun({}, 'my-tickets'), ...run().map((r) => ({ ...r, suite: 'my-docs' }))];
+  const byType = pairClaim(users, ['my-tickets', 'my-docs'])[0]!;
+  assert.deepEqual([byType.verdict, byType.suite], ['held', 'my-tickets + my-docs']);
+  // my-tickets says the opposite (rag ahead), but task-adapt is in the run: it decides.
+  const mixed = [...taskRun({ rag: { 'quality.accuracy': spread(0.97, 0.005) } }, 'my-tickets'), ...taskRun(), ...run()];
+  const preferred = pairClaim(mixed, ['my-tickets', ...PAIR])[0]!;
+  assert.deepEqual([preferred.verdict, preferred.suite], ['held', 'task-adapt + knowledge-qa']);
+});
+
+test('the page shows each suite\'s verdict on its headline, and a choice row at the majority-class rate learned nothing usable', () => {
+  const page = (rows: readonly Row[]) => {
+    const c = cells(rows);
+    const manifest: RunManifest = {
+      schemaVersion: RESULT_SCHEMA_VERSION, runId: 'pair', createdAt: '2026-01-01T00:00:00.000Z', command: 'bench run task-adapt knowledge-qa', gitCommit: null, gitDirty: null,
+      packages: {}, node: 'v20', os: 'linux', cpu: { model: 'cpu', cores: 2 }, backend: null, seeds: [0, 1, 2], suites: PAIR,
+      cells: c.map((x) => x.cell), configHash: 'x', config: {}, dataHashes: {},
+    };
+    return renderReport(buildReportContext({ dir: '/tmp/pair', manifest, cells: c, missing: [] }));
+  };
+  const html = page([...taskRun(), ...run()]);
+  assert.match(html, /<b>Use case<\/b> \(task-adapt; choice task, ranked on accuracy\)/);
+  assert.match(html, /<b>Recommended: lora<\/b>\. Best accuracy, separated from every other row: lora 0\.9 ± 0\.0248 against the next best, full-ft 0\.82 ± 0\.0248\./);
+  assert.ok(html.includes('<p class="floor">Majority-class rate 0.6 (always answering the most frequent label). '
+    + 'Not separably above it, so nothing usable learned: base 0.58 ± 0.0248.</p>'));
+  assert.match(html, /<b>Recommended: rag<\/b>\. Best exact match/);
+  // In the summary table the majority-class rate sits right after accuracy, the headline first.
+  const table = html.slice(html.indexOf('<h3 id="suite-task-adapt">'), html.indexOf('<h3 id="suite-knowledge-qa">'));
+  const heads = [...table.matchAll(/<th title="[^"]*">([^<↑↓]+)/g)].map((m) => m[1]!.trim());
+  assert.deepEqual(heads.slice(0, 2), ['Accuracy', 'Majority-class rate']);
+  assert.match(table, /0\.58 <span class="ci">± 0\.0248<\/span> <span class="tag ns">not separably above the majority-class rate<\/span>/);
+  assert.ok(html.includes('<span class="v v-held">held</span> Fine-tuning (LoRA/full) for task adaptation, RAG for knowledge.'));
+
+  // Every row at the majority-class rate: the base is recommended, and the page says nothing learned the task.
+  const flat = page([...taskRun({ 'full-ft': { 'quality.accuracy': spread(0.6, 0.01) }, lora: { 'quality.accuracy': spread(0.6, 0.01) }, rag: { 'quality.accuracy': spread(0.6, 0.01) } }), ...run()]);
+  assert.match(flat, /<b>Recommended: base<\/b> \(no adaptation\)/);
+  // One row only: nothing was compared, and the page says so rather than "separated from every other row".
+  assert.ok(page([...taskRun().filter((r) => r.approach === 'base'), ...run()])
+    .includes('<b>Recommended: base</b> (no adaptation). It is the only row that reports accuracy, so nothing was compared: base 0.58 ± 0.0248.</p>'));
+  assert.match(flat, /so nothing usable learned: base 0\.58 ± 0\.0248, full-ft 0\.6 ± 0\.0248, lora 0\.6 ± 0\.0248, rag 0\.6 ± 0\.0248\. That includes the recommended base: no approach on this run does the task usably\.<\/p>/);
 });

@@ -3,12 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { DEFAULT_MODEL_CONFIG } from '../harness/engine/config.js';
 import { InputError } from '../harness/errors.js';
 import { METRIC_IDS, type MetricId } from '../harness/metrics/definitions.js';
 import { RESULT_SCHEMA_VERSION } from '../harness/results.js';
 import type { CellResult, CellSpec, CompletedCell, FailedCell, Interval, RunManifest } from '../harness/results.js';
 import {
-  bestOf, formatBytes, loadRun, plainDecimal, summarizeValues, writeReports,
+  bestOf, buildReportContext, formatBytes, loadRun, plainDecimal, renderReport, summarizeValues, writeReports,
 } from '../reports/index.js';
 
 const SUITE = 'knowledge-qa';
@@ -71,7 +72,16 @@ function completed(approach: string, label: string, seed: number): CompletedCell
     metrics,
     intervals: { 'quality.exactMatch': wilson },
     notes: { 'memory.gpuPeakBytes': 'CPU backend: no device memory to sample' },
-    inputs: { trainExamples: 200, testExamples: 100, dataHash: 'abc123' },
+    inputs: {
+      suite: {
+        name: SUITE, version: '1.0.0', source: { kind: 'built-in' }, contentHash: 'd474a5', taskType: 'generate',
+        headline: { id: 'quality.exactMatch', higherIsBetter: true },
+        metrics: [{ id: 'quality.exactMatch', higherIsBetter: true }, { id: 'quality.tokenF1', higherIsBetter: true }],
+        trainExamples: 200, testQuestions: 100, documents: 250,
+      },
+      checkpoint: { dir: '/checkpoints/base', contentHash: 'b45e', config: DEFAULT_MODEL_CONFIG },
+      approach: { name: approach, label, config: { rank: 8 } },
+    },
     samples: [
       { question: XSS, gold: 'Quellport', predicted: label === 'base' ? 'Paris' : 'Quellport', correct: label !== 'base' },
       { question: 'What is the currency of Zorvia?', gold: 'ZRV', predicted: 'ZRV', correct: true },
@@ -92,14 +102,15 @@ function failed(approach: string, label: string, seed: number): FailedCell {
   };
 }
 
-/** A run folder as the runner writes it: 2 approaches x 3 seeds, lora-r8 seed 3 failed. */
-function makeRun(): { dir: string; cells: CellResult[] } {
+/** A run folder as the runner writes it: 2 approaches x 3 seeds, lora-r8 seed 3 failed; `extra` cells of other suites after them. */
+function makeRun(extra: readonly CellResult[] = []): { dir: string; cells: CellResult[] } {
   const dir = tempDir();
   mkdirSync(join(dir, 'cells'));
   const cells: CellResult[] = [];
   for (const [approach, label] of [['base', 'base'], ['lora', 'lora-r8']] as const) {
     for (const seed of SEEDS) cells.push(label === 'lora-r8' && seed === 3 ? failed(approach, label, seed) : completed(approach, label, seed));
   }
+  cells.push(...extra);
   const manifest: RunManifest = {
     schemaVersion: RESULT_SCHEMA_VERSION,
     runId: 'run-20251122-0800',
@@ -113,7 +124,7 @@ function makeRun(): { dir: string; cells: CellResult[] } {
     cpu: { model: 'AMD EPYC 7B13', cores: 2 },
     backend: BACKEND,
     seeds: SEEDS,
-    suites: [SUITE],
+    suites: [...new Set(cells.map((c) => c.cell.suite))],
     cells: cells.map((c) => c.cell),
     configHash: 'c0ffee1234',
     dataHashes: { 'knowledge-qa': 'd474a5', base: 'b45e' },
@@ -333,4 +344,104 @@ test('numbers: plain decimals in CSV, binary units in HTML', () => {
   assert.equal(formatBytes(512), '512 B');
   assert.equal(formatBytes(1536), '1.5 KiB');
   assert.equal(formatBytes(3147864), '3.002 MiB');
+});
+
+/** A user's choice suite whose labels and description are hostile: dataset text the page must show as text. */
+const INBOX = 'my-inbox';
+const SPAM = '<script>alert("spam")</script>';
+const HAM = 'ham & "eggs"';
+const INBOX_DESCRIPTION = '<img src=x onerror=alert(2)> Sort the team inbox';
+
+/** One choice cell: gold (rows) against predicted (columns) for [SPAM, HAM], and the metrics those counts give. */
+function choiceCell(approach: string, seed: number, counts: number[][]): CompletedCell {
+  const n = counts.flat().reduce((a, b) => a + b, 0);
+  const accuracy = (counts[0]![0]! + counts[1]![1]!) / n;
+  const cell = completed(approach, approach === 'base' ? 'base' : 'lora-r8', seed);
+  const id = `${INBOX}__${approach}__seed${seed}`;
+  const suite = {
+    name: INBOX, version: '0.1.0', source: { kind: 'folder', path: '/home/user/my-inbox' }, contentHash: 'feed01', taskType: 'choice',
+    headline: { id: 'quality.accuracy', higherIsBetter: true },
+    metrics: [{ id: 'quality.accuracy', higherIsBetter: true }, { id: 'quality.macroF1', higherIsBetter: true }],
+    trainExamples: 40, testQuestions: n, documents: 0,
+    // Written by a newer harness than the typed inputs know: the report shows it, escaped.
+    description: INBOX_DESCRIPTION,
+  } as const;
+  return {
+    ...cell,
+    cell: { ...cell.cell, id, suite: INBOX, label: approach, approachConfig: {} },
+    metrics: {
+      ...cell.metrics, 'quality.exactMatch': null, 'quality.tokenF1': null,
+      'quality.accuracy': accuracy, 'quality.macroF1': accuracy, 'quality.majorityClassRate': 0.5,
+    },
+    intervals: { 'quality.accuracy': { low: accuracy - 0.2, high: Math.min(1, accuracy + 0.1), method: 'wilson' } },
+    notes: { 'quality.exactMatch': 'not a choice metric', 'quality.majorityClassRate': `always answering "${SPAM}" would score this accuracy` },
+    inputs: { ...cell.inputs, suite },
+    samples: [{ question: 'Subject: cheap meds', gold: SPAM, predicted: HAM, correct: false }],
+    confusion: { labels: [SPAM, HAM], counts },
+  };
+}
+
+test('a run of a generate and a choice suite: confusion matrices summed over seeds, majority-class rate, hostile labels and description escaped, CSV rows', async () => {
+  // Accuracy per seed: base 0.6, 0.5, 0.4 (mean 0.5 ± 0.248); lora 0.9, 1, 0.95 (mean 0.95 ± 0.124); 20 examples, half of each label.
+  const inbox = [
+    choiceCell('base', 1, [[6, 4], [4, 6]]), choiceCell('base', 2, [[5, 5], [5, 5]]), choiceCell('base', 3, [[4, 6], [6, 4]]),
+    choiceCell('lora', 1, [[10, 0], [2, 8]]), choiceCell('lora', 2, [[10, 0], [0, 10]]), choiceCell('lora', 3, [[10, 0], [1, 9]]),
+  ];
+  const { dir } = makeRun(inbox);
+  await writeReports(dir);
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+
+  // The hostile text shows only escaped: no element, no script, no attribute it could open.
+  const markup = html.replace(/<script>[\s\S]*?<\/script>/g, '');
+  assert.ok(!markup.includes('<script>alert("spam")') && !/<img/i.test(markup), 'a label or the description became markup');
+  assert.equal(html.split('<script>').length - 1, 2, 'only chart.js and the drawing script');
+  assert.ok(html.includes(`<p class="note">&lt;img src=x onerror=alert(2)&gt; Sort the team inbox</p>`), 'the description, escaped, under the suite heading');
+
+  // lora: [[10, 0], [2, 8]] + [[10, 0], [0, 10]] + [[10, 0], [1, 9]] = [[30, 0], [3, 27]].
+  const spam = '&lt;script&gt;alert(&quot;spam&quot;)&lt;/script&gt;';
+  const ham = 'ham &amp; &quot;eggs&quot;';
+  assert.ok(html.includes('<figure class="confusion"><figcaption><b>lora</b>: summed over 3 seeds (1, 2, 3), 60 test predictions</figcaption>'
+    + `<table><thead><tr><th>gold ↓ / predicted →</th><th>${spam}</th><th>${ham}</th><th>total</th></tr></thead><tbody>`
+    + `<tr><th scope="row">${spam}</th><td class="num best">30</td><td class="num">0</td><td class="num">30</td></tr>`
+    + `<tr><th scope="row">${ham}</th><td class="num">3</td><td class="num best">27</td><td class="num">30</td></tr></tbody></table></figure>`),
+  'lora\'s confusion matrix, summed over its seeds');
+  assert.match(html, /<b>base<\/b>: summed over 3 seeds \(1, 2, 3\), 60 test predictions<\/figcaption>.*?<td class="num best">15<\/td><td class="num">15<\/td><td class="num">30<\/td>/);
+  assert.equal([...html.matchAll(/<figure class="confusion">/g)].length, 2, 'no matrix for the generate suite');
+
+  // The choice suite's table: accuracy (its headline), then the majority-class rate; base's interval [0.252, 0.748] holds 0.5.
+  const table = html.slice(html.indexOf(`<h3 id="suite-${INBOX}">`), html.indexOf('</table>', html.indexOf(`<h3 id="suite-${INBOX}">`)));
+  assert.match(table, /^<h3 id="suite-my-inbox">my-inbox <span class="note">\(choice task; headline: accuracy\)<\/span><\/h3>/);
+  const heads = [...table.matchAll(/<th title="[^"]*">([^<↑↓]+)/g)].map((m) => m[1]!.trim());
+  assert.deepEqual(heads.slice(0, 3), ['Accuracy', 'Majority-class rate', 'Macro-F1']);
+  assert.match(table, /<th scope="row">base<\/th><td class="num" title="seeds: 1, 2, 3">3<\/td><td class="num" title="[^"]*">0\.5 <span class="ci">± 0\.248<\/span> <span class="tag ns">not separably above the majority-class rate<\/span><\/td>/);
+  assert.match(table, /<th scope="row">lora<\/th><td class="num" title="seeds: 1, 2, 3">3<\/td><td class="num best" title="[^"]*">0\.95 <span class="ci">± 0\.124<\/span> <span class="tag">best<\/span><\/td>/);
+  // The recommendation ranks my-inbox on accuracy and knowledge-qa on exact match; a user suite's use case is not known to this adaptbench.
+  assert.match(html, /<b>Use case<\/b> \(my-inbox; choice task, ranked on accuracy\): &lt;img src=x onerror=alert\(2\)&gt; Sort the team inbox<\/p><p class="rec"><b>Recommended: lora<\/b>/);
+  assert.ok(html.includes('<p class="floor">Majority-class rate 0.5 (always answering the most frequent label). Not separably above it, so nothing usable learned: base 0.5 ± 0.248.</p>'));
+  assert.match(html, /<b>Use case<\/b> \(knowledge-qa; generate task, ranked on exact match\)/);
+  // No rag row: the pair claim names what it lacks.
+  assert.ok(html.includes('Not measured on this run: no rag row in my-inbox.'));
+
+  // results.csv: one row per cell, the choice metrics filled for the choice suite's cells only.
+  const rows = parseCsv(readFileSync(join(dir, 'results.csv'), 'utf8'));
+  assert.equal(rows.length, 1 + 6 + 6);
+  const acc = column(rows, 'Accuracy');
+  assert.equal(column(rows, 'Accuracy 95% low'), acc + 1);
+  const loraSeed2 = rows.find((r) => r[0] === INBOX && r[2] === 'lora' && r[3] === '2')!;
+  assert.deepEqual([loraSeed2[acc], loraSeed2[column(rows, 'Macro-F1')], loraSeed2[column(rows, 'Majority-class rate')], loraSeed2[column(rows, 'Exact match')]],
+    ['1', '1', '0.5', '']);
+  const generate = rows.find((r) => r[0] === SUITE && r[2] === 'base')!;
+  assert.deepEqual([generate[acc], generate[column(rows, 'Majority-class rate')]], ['', '']);
+});
+
+test('results without a recorded suite (written before suites declared a headline) rank on exact match', async () => {
+  const { dir, cells } = makeRun();
+  for (const c of cells.filter((x) => x.status === 'completed')) {
+    writeFileSync(join(dir, 'cells', `${c.cell.id}.json`), JSON.stringify({ ...c, inputs: { trainExamples: 200 } }));
+  }
+  const ctx = buildReportContext(await loadRun(dir));
+  assert.deepEqual(ctx.suites.map((s) => [s.name, s.taskType, s.headline.id]), [[SUITE, null, 'quality.exactMatch']]);
+  assert.deepEqual(ctx.recommendations.map((r) => r.headline.id), ['quality.exactMatch']);
+  const html = renderReport(ctx);
+  assert.match(html, /<h3 id="suite-knowledge-qa">knowledge-qa <span class="note">\(headline: exact match\)<\/span><\/h3>/);
 });
