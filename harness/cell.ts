@@ -329,7 +329,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     const allTest = testItems.length === data.test.length;
     const inputs: CellInputs = {
       suite: {
-        name: suite.name, version: suite.version, source: suite.source, contentHash: data.contentHash, taskType: task.name,
+        name: suite.name, version: suite.version, description: suite.description, useCase: suite.useCase, source: suite.source, contentHash: data.contentHash, taskType: task.name,
         headline: suite.metrics[0]!, metrics: suite.metrics, trainExamples: data.train.length, testQuestions: data.test.length, documents: data.documents.length,
       },
       test: {

@@ -38,6 +38,9 @@ interface CellCommon {
 export interface SuiteInputs {
   readonly name: string;
   readonly version: string;
+  /** suite.json's one-liners (dataset text: escape before showing). */
+  readonly description: string;
+  readonly useCase: string;
   readonly source: SuiteSource;
   readonly contentHash: string;
   readonly taskType: string;

@@ -20,8 +20,6 @@ export interface ReportContext {
   readonly ledger: readonly ClaimResult[];
   /** One recommendation per suite (recommend.ts). */
   readonly recommendations: readonly Recommendation[];
-  /** Each suite's use case from its definition, where this adaptbench knows the suite and its results do not say. */
-  readonly useCases: Readonly<Record<string, string>>;
 }
 
 export interface ReportSection {

@@ -4,7 +4,6 @@
 // replaced atomically, so a failure never leaves a half-written or mismatched report.
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getSuite, suiteNames } from '../suites/registry.js';
 import { drawnChartsOf } from './chart-sections.js';
 import { buildCharts } from './charts.js';
 import { compareRuns } from './compare.js';
@@ -57,16 +56,8 @@ async function writeAtomic(file: string, content: string | Buffer): Promise<void
   }
 }
 
-/** Each suite's use case from its definition; suites this adaptbench does not know are left out. */
-async function useCasesOf(suites: readonly string[]): Promise<Record<string, string>> {
-  const known = new Set(suiteNames());
-  const out: Record<string, string> = {};
-  for (const name of suites) if (known.has(name)) out[name] = (await getSuite(name)).useCase;
-  return out;
-}
-
 /** The summaries of a loaded run and every view derived from them, computed once for the page and the PNGs. */
-export function buildReportContext(run: LoadedRun, options: RecommendOptions & { useCases?: Readonly<Record<string, string>> } = {}): ReportContext {
+export function buildReportContext(run: LoadedRun, options: RecommendOptions = {}): ReportContext {
   const groups = summarizeRun(run.cells, run.manifest);
   const suites = suitesOf(run.manifest.suites, groups);
   return {
@@ -76,14 +67,13 @@ export function buildReportContext(run: LoadedRun, options: RecommendOptions & {
     charts: buildCharts(suites, groups),
     ledger: evaluateLedger(suites, groups),
     recommendations: recommendAll(suites, groups, options),
-    useCases: options.useCases ?? {},
   };
 }
 
 /** Loads the run in `runDir` and (re)writes its reports there; returns the paths written. */
 export async function writeReports(runDir: string, options: RecommendOptions = {}): Promise<{ files: string[] }> {
   const run = await loadRun(runDir);
-  const ctx = buildReportContext(run, { ...options, useCases: await useCasesOf(run.manifest.suites) });
+  const ctx = buildReportContext(run, options);
   const write = async (outputs: ReadonlyArray<readonly [string, string | Buffer]>, files: string[]) => {
     for (const [name, content] of outputs) {
       const file = join(runDir, name);

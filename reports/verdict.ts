@@ -87,7 +87,7 @@ export const verdictSection: ReportSection = {
     const many = ctx.recommendations.length > 1;
     for (const rec of ctx.recommendations) {
       const info = ctx.suites.find((s) => s.name === rec.suite);
-      const useCase = info?.useCase ?? ctx.useCases[rec.suite] ?? info?.description;
+      const useCase = info?.useCase ?? info?.description;
       const kind = info?.taskType ? `${info.taskType} task, ` : '';
       parts.push(`<div class="verdict-box">${many ? `<h3>${escapeHtml(rec.suite)}</h3>` : ''}`
         + `<p><b>Use case</b> (${escapeHtml(rec.suite)}; ${escapeHtml(kind)}ranked on ${escapeHtml(METRICS[rec.headline.id].label.toLowerCase())}): `

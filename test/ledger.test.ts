@@ -29,7 +29,7 @@ function inputsOf(suite: string, r: Row): CellInputs {
     : [{ id: 'quality.exactMatch', higherIsBetter: true }, { id: 'quality.tokenF1', higherIsBetter: true }] as const;
   return {
     suite: {
-      name: suite, version: '1.0.0', source: { kind: 'built-in' }, contentHash: `hash-${suite}`, taskType: choice ? 'choice' : 'generate',
+      name: suite, version: '1.0.0', description: `${suite} data`, useCase: suite === SUITE ? 'Answer <b>questions</b>.' : `${suite} use`, source: { kind: 'built-in' }, contentHash: `hash-${suite}`, taskType: choice ? 'choice' : 'generate',
       headline: metrics[0], metrics, trainExamples: 100, testQuestions: 50, documents: choice ? 0 : 25,
     },
     checkpoint: { dir: '/checkpoints/base', contentHash: 'ckpt', config: DEFAULT_MODEL_CONFIG },
@@ -213,7 +213,7 @@ test('the page states the rule and the verdicts, and both change with the number
   });
   const page = (rows: readonly Row[]) => {
     const c = cells(rows);
-    return renderReport(buildReportContext({ dir: '/tmp/crafted', manifest: manifest(rows), cells: c, missing: [] }, { useCases: { [SUITE]: 'Answer <b>questions</b>.' } }));
+    return renderReport(buildReportContext({ dir: '/tmp/crafted', manifest: manifest(rows), cells: c, missing: [] }));
   };
   const first = page(run());
   assert.match(first, /<b>Recommended: rag<\/b>\. Best exact match, separated from every other row: rag 0\.6 ± 0\.0248/);

@@ -74,7 +74,7 @@ function completed(approach: string, label: string, seed: number): CompletedCell
     notes: { 'memory.gpuPeakBytes': 'CPU backend: no device memory to sample' },
     inputs: {
       suite: {
-        name: SUITE, version: '1.0.0', source: { kind: 'built-in' }, contentHash: 'd474a5', taskType: 'generate',
+        name: SUITE, version: '1.0.0', description: 'Countries', useCase: 'Answer questions about facts', source: { kind: 'built-in' }, contentHash: 'd474a5', taskType: 'generate',
         headline: { id: 'quality.exactMatch', higherIsBetter: true },
         metrics: [{ id: 'quality.exactMatch', higherIsBetter: true }, { id: 'quality.tokenF1', higherIsBetter: true }],
         trainExamples: 200, testQuestions: 100, documents: 250,
@@ -363,8 +363,9 @@ function choiceCell(approach: string, seed: number, counts: number[][]): Complet
     headline: { id: 'quality.accuracy', higherIsBetter: true },
     metrics: [{ id: 'quality.accuracy', higherIsBetter: true }, { id: 'quality.macroF1', higherIsBetter: true }],
     trainExamples: 40, testQuestions: n, documents: 0,
-    // Written by a newer harness than the typed inputs know: the report shows it, escaped.
+    // A user's text: the report shows it, escaped.
     description: INBOX_DESCRIPTION,
+    useCase: 'Keep <b>spam</b> out',
   } as const;
   return {
     ...cell,
@@ -416,7 +417,7 @@ test('a run of a generate and a choice suite: confusion matrices summed over see
   assert.match(table, /<th scope="row">base<\/th><td class="num" title="seeds: 1, 2, 3">3<\/td><td class="num" title="[^"]*">0\.5 <span class="ci">± 0\.248<\/span> <span class="tag ns">not separably above the majority-class rate<\/span><\/td>/);
   assert.match(table, /<th scope="row">lora<\/th><td class="num" title="seeds: 1, 2, 3">3<\/td><td class="num best" title="[^"]*">0\.95 <span class="ci">± 0\.124<\/span> <span class="tag">best<\/span><\/td>/);
   // The recommendation ranks my-inbox on accuracy and knowledge-qa on exact match; a user suite's use case is not known to this adaptbench.
-  assert.match(html, /<b>Use case<\/b> \(my-inbox; choice task, ranked on accuracy\): &lt;img src=x onerror=alert\(2\)&gt; Sort the team inbox<\/p><p class="rec"><b>Recommended: lora<\/b>/);
+  assert.match(html, /<b>Use case<\/b> \(my-inbox; choice task, ranked on accuracy\): Keep &lt;b&gt;spam&lt;\/b&gt; out<\/p><p class="rec"><b>Recommended: lora<\/b>/);
   assert.ok(html.includes('<p class="floor">Majority-class rate 0.5 (always answering the most frequent label). Not separably above it, so nothing usable learned: base 0.5 ± 0.248.</p>'));
   assert.match(html, /<b>Use case<\/b> \(knowledge-qa; generate task, ranked on exact match\)/);
   // No rag row: the pair claim names what it lacks.
