@@ -37,14 +37,29 @@ export interface GroupSummary {
   readonly notes: Partial<Record<MetricId, readonly string[]>>;
 }
 
-/** Summary of one metric's values; `single` is the cell's own interval, used when there is one value. */
-export function summarizeValues(values: readonly number[], single?: Interval): MetricSummary | null {
+/**
+ * Summary of one metric's values. `within` are the cells' own intervals (e.g. Wilson over test
+ * questions), where they have them. With one seed the cell's own interval is the interval. With
+ * several, the spread over seeds alone would miss the sampling of the test set, which the seeds
+ * often share (a user's suite, task-adapt's fixed split; a deterministic row then has zero spread):
+ * the interval is the wider of Student t over seeds and the mean of the cells' own intervals.
+ */
+export function summarizeValues(values: readonly number[], within: readonly Interval[] = []): MetricSummary | null {
   if (values.length === 0) return null;
   // computeStatistics: Student t margin (harness/metrics/stats.ts), NaN spread below 2 values.
   const st = computeStatistics([...values].sort((a, b) => a - b));
-  const interval: Interval | null = values.length >= 2
-    ? { low: st.mean - st.moe, high: st.mean + st.moe, method: `student-t 95% over ${values.length} seeds` }
-    : single ? { low: single.low, high: single.high, method: `${single.method} (one seed: within the cell)` } : null;
+  const own = within.length === values.length && within.length > 0
+    ? { low: within.reduce((a, w) => a + w.low, 0) / within.length, high: within.reduce((a, w) => a + w.high, 0) / within.length, method: within[0]!.method }
+    : null;
+  let interval: Interval | null;
+  if (values.length < 2) {
+    interval = own ? { low: own.low, high: own.high, method: `${own.method} (one seed: within the cell)` } : null;
+  } else {
+    const t = { low: st.mean - st.moe, high: st.mean + st.moe };
+    interval = own && (own.low < t.low || own.high > t.high)
+      ? { low: Math.min(t.low, own.low), high: Math.max(t.high, own.high), method: `the wider of student-t 95% over ${values.length} seeds and the mean of the cells' own intervals (${own.method})` }
+      : { ...t, method: `student-t 95% over ${values.length} seeds` };
+  }
   return { n: values.length, mean: st.mean, median: st.p50, sd: values.length >= 2 ? st.sd : null, interval };
 }
 
@@ -58,7 +73,8 @@ function summarizeGroup(suite: string, label: string, approach: string, cells: r
   for (const id of METRIC_IDS) {
     const reporting = completed.filter((c) => typeof c.metrics[id] === 'number');
     const values = reporting.map((c) => c.metrics[id] as number);
-    const s = summarizeValues(values, reporting[0]?.intervals[id]);
+    const within = reporting.map((c) => c.intervals[id]).filter((x): x is Interval => x !== undefined);
+    const s = summarizeValues(values, within);
     if (s) metrics[id] = s;
     const distinct = [...new Set(completed.map((c) => c.notes[id]).filter((n): n is string => typeof n === 'string'))];
     if (distinct.length > 0) notes[id] = distinct;

@@ -313,9 +313,16 @@ test('summaries: median and sd over seeds, one seed uses the cell interval, best
   assert.equal(s.median, 2.5);
   assert.equal(s.sd, Math.sqrt(50 / 3), 'sample sd: squared deviations 9 + 4 + 1 + 36 = 50 over n - 1');
   near(String(s.interval!.high), 4 + 3.182 * Math.sqrt(50 / 3) / 2, 't(0.975, 3) = 3.182, sem = sd / 2');
-  const one = summarizeValues([0.5], { low: 0.4, high: 0.6, method: 'wilson' })!;
+  const one = summarizeValues([0.5], [{ low: 0.4, high: 0.6, method: 'wilson' }])!;
   assert.deepEqual([one.interval?.low, one.interval?.high, one.sd], [0.4, 0.6, null]);
   assert.match(one.interval!.method, /^wilson/);
+  // Seeds that agree (a shared test set, a deterministic row): the cells' own intervals, not zero width.
+  const same = summarizeValues([0.7, 0.7, 0.7], [{ low: 0.6, high: 0.78, method: 'wilson' }, { low: 0.6, high: 0.78, method: 'wilson' }, { low: 0.62, high: 0.8, method: 'wilson' }])!;
+  assert.deepEqual([same.interval?.low, same.interval?.high], [(0.6 + 0.6 + 0.62) / 3, (0.78 + 0.78 + 0.8) / 3]);
+  assert.match(same.interval!.method, /^the wider of student-t 95% over 3 seeds and the mean of the cells' own intervals \(wilson\)$/);
+  // Seeds that spread more than a cell's own interval keep the t interval.
+  const spread = summarizeValues([0.1, 0.5, 0.9], [{ low: 0.05, high: 0.15, method: 'w' }, { low: 0.45, high: 0.55, method: 'w' }, { low: 0.85, high: 0.95, method: 'w' }])!;
+  assert.equal(spread.interval!.method, 'student-t 95% over 3 seeds');
   assert.equal(summarizeValues([0.5])!.interval, null);
   assert.equal(summarizeValues([]), null);
 
@@ -383,7 +390,8 @@ function choiceCell(approach: string, seed: number, counts: number[][]): Complet
 }
 
 test('a run of a generate and a choice suite: confusion matrices summed over seeds, majority-class rate, hostile labels and description escaped, CSV rows', async () => {
-  // Accuracy per seed: base 0.6, 0.5, 0.4 (mean 0.5 ± 0.248); lora 0.9, 1, 0.95 (mean 0.95 ± 0.124); 20 examples, half of each label.
+  // Accuracy per seed: base 0.6, 0.5, 0.4 (mean 0.5 ± 0.248); lora 0.9, 1, 0.95 (mean 0.95 ± 0.124, widened to its cells'
+  // own intervals [acc - 0.2, min(1, acc + 0.1)] on average: [0.75, 1.07]); 20 examples, half of each label.
   const inbox = [
     choiceCell('base', 1, [[6, 4], [4, 6]]), choiceCell('base', 2, [[5, 5], [5, 5]]), choiceCell('base', 3, [[4, 6], [6, 4]]),
     choiceCell('lora', 1, [[10, 0], [2, 8]]), choiceCell('lora', 2, [[10, 0], [0, 10]]), choiceCell('lora', 3, [[10, 0], [1, 9]]),
@@ -415,7 +423,7 @@ test('a run of a generate and a choice suite: confusion matrices summed over see
   const heads = [...table.matchAll(/<th title="[^"]*">([^<↑↓]+)/g)].map((m) => m[1]!.trim());
   assert.deepEqual(heads.slice(0, 3), ['Accuracy', 'Majority-class rate', 'Macro-F1']);
   assert.match(table, /<th scope="row">base<\/th><td class="num" title="seeds: 1, 2, 3">3<\/td><td class="num" title="[^"]*">0\.5 <span class="ci">± 0\.248<\/span> <span class="tag ns">not separably above the majority-class rate<\/span><\/td>/);
-  assert.match(table, /<th scope="row">lora<\/th><td class="num" title="seeds: 1, 2, 3">3<\/td><td class="num best" title="[^"]*">0\.95 <span class="ci">± 0\.124<\/span> <span class="tag">best<\/span><\/td>/);
+  assert.match(table, /<th scope="row">lora<\/th><td class="num" title="seeds: 1, 2, 3">3<\/td><td class="num best" title="[^"]*">0\.95 <span class="ci">\[0\.75, 1\.07\]<\/span> <span class="tag">best<\/span><\/td>/);
   // The recommendation ranks my-inbox on accuracy and knowledge-qa on exact match; a user suite's use case is not known to this adaptbench.
   assert.match(html, /<b>Use case<\/b> \(my-inbox; choice task, ranked on accuracy\): Keep &lt;b&gt;spam&lt;\/b&gt; out<\/p><p class="rec"><b>Recommended: lora<\/b>/);
   assert.ok(html.includes('<p class="floor">Majority-class rate 0.5 (always answering the most frequent label). Not separably above it, so nothing usable learned: base 0.5 ± 0.248.</p>'));
