@@ -36,6 +36,8 @@ export function writeJsonAtomic(path: string, value: unknown): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
+    // Writes through a descriptor fail without a path; the message should name the file.
+    (err as NodeJS.ErrnoException).path ??= tmp;
     throw err;
   }
 }

@@ -344,7 +344,7 @@ test('merge: folders of different plans exit 2 naming the difference, and write 
 /** Whether this machine lets an unprivileged process mount a private tmpfs (user and mount namespaces). */
 const canUnshare = (): boolean => spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true']).status === 0;
 
-test('a full disk or a read-only output folder: exit 2, what happened and what to do, no folder left', { skip: !canUnshare() && 'unshare --user --mount is not allowed here' }, () => {
+test('a full disk (at the start or during the run) or a read-only --out: exit 2 with what to do; finished cells kept, no half-made folder', { skip: !canUnshare() && 'unshare --user --mount is not allowed here' }, () => {
   const mnt = join(tmp, 'mnt');
   mkdirSync(mnt);
   const args = [...plan(), '--out', join(mnt, 'run')].map((a) => `'${a}'`).join(' ');
@@ -358,6 +358,28 @@ test('a full disk or a read-only output folder: exit 2, what happened and what t
   assert.match(full.stdout, /exit=2\n/);
   assert.match(full.stdout, /left: filler \n/);
   assert.match(full.stderr, /bench: cannot write .*mnt\/run\S*: the disk is full \(ENOSPC\)\. Fix: free space on that disk, or give an --out folder on another disk/);
+  // The disk fills up during the run, after the first cell: that cell is kept, the run stops with
+  // the command that finishes it, and once there is space again that command does.
+  const first = join(mnt, 'run', 'cells', `${CELL_IDS[0]}.json`);
+  const base = ['run', 'knowledge-qa', '--approach', 'base', '--seeds', '2', '--limit-test', '20', '--checkpoint', tiny, '--out', join(mnt, 'run')];
+  const midRun = [
+    `mount -t tmpfs -o size=1m tmpfs '${mnt}'`,
+    `'${process.execPath}' '${BENCH}' ${base.map((a) => `'${a}'`).join(' ')} > '${tmp}/full.out' 2> '${tmp}/full.err' &`,
+    'pid=$!',
+    `while [ ! -f '${first}' ] && kill -0 $pid 2>/dev/null; do sleep 0.1; done`,
+    `dd if=/dev/zero of='${mnt}/filler' bs=4k 2>/dev/null`,
+    'wait $pid; echo "exit=$?"',
+    `echo "partial=$(find '${mnt}/run' -name '*.tmp-*' | wc -l)"`,
+    `'${process.execPath}' -e 'console.log("first=" + JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).status)' '${first}'`,
+    `rm '${mnt}/filler'`,
+    `'${process.execPath}' '${BENCH}' ${[...base, '--resume'].map((a) => `'${a}'`).join(' ')} > '${tmp}/resume.out' 2>&1; echo "resume=$?"`,
+    `echo "results=$(ls '${mnt}/run/cells/' | grep -c 'json$')"`,
+  ].join('\n');
+  const mid = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', midRun], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  assert.equal(mid.stdout, 'exit=2\npartial=0\nfirst=completed\nresume=0\nresults=2\n', `${mid.stderr}\n${readFileSync(join(tmp, 'resume.out'), 'utf8')}`);
+  assert.match(readFileSync(join(tmp, 'full.err'), 'utf8'), new RegExp(`bench: cannot write .*mnt/run/\\S+: the disk is full \\(ENOSPC\\)\\. Cells that finished are kept in .*mnt/run/cells\\. `
+    + `Fix: free space on that disk, or give an --out folder on another disk; then finish the run with: bench run knowledge-qa --approach base --seeds 2 .* --resume\n`));
+
   const ro = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', script('ro', false)], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   assert.match(ro.stdout, /exit=2\n/);
   assert.match(ro.stdout, /left: \n/);
