@@ -7,6 +7,10 @@ import { dirname } from 'node:path';
 import { runCell, type CellJob } from './cell.js';
 import { cellResultPath, writeJsonAtomic } from './run-files.js';
 
+// The runner holds an IPC channel to this process; when the runner dies (kill -9 included) the
+// channel closes and the cell stops, so a resumed run never races a leftover cell for its file.
+process.on('disconnect', () => process.exit(3));
+
 async function main(): Promise<number> {
   const jobFile = process.argv[2];
   if (!jobFile) {

@@ -16,6 +16,8 @@ import { pretrain, PRETRAIN_PRESET_NAMES, type PretrainPresetName } from './pret
 import { seedRange } from './plan.js';
 import { manifestPath } from './run-files.js';
 import { runBench } from './runner.js';
+import { registerMergeCommand } from './merge.js';
+import { parseShard } from './shard.js';
 import { registerRetrievalCommand } from './retrieval-bench.js';
 import { parseBytes, registerCompareCommand } from '../reports/commands.js';
 import { registerExportCommand } from './export/command.js';
@@ -28,6 +30,16 @@ import { tmpdir } from 'node:os';
 
 /** Seeds of `bench all` and, without --seeds, of `bench run`. */
 const DEFAULT_SEEDS = 3;
+
+/**
+ * Named budgets for `bench all` and `bench run` (--preset); a flag given as well wins. `smoke` is the
+ * pull-request lane: every suite and approach, one seed, 100 test questions per cell; its baseline
+ * is baselines/smoke. The full run (3 seeds, every test question) stays the nightly job.
+ */
+const RUN_PRESETS = Object.freeze({
+  smoke: Object.freeze({ seeds: 1, limitTest: 100 }),
+});
+type RunPresetName = keyof typeof RUN_PRESETS;
 
 function integerParser(flag: string, min: 0 | 1): (value: string) => number {
   return (value) => {
@@ -71,6 +83,8 @@ interface RunFlags {
   backend?: string;
   checkpoint?: string;
   limitTest?: number;
+  shard?: string;
+  preset?: RunPresetName;
 }
 
 function runOptions(cmd: Command): Command {
@@ -81,7 +95,9 @@ function runOptions(cmd: Command): Command {
     .option('--resume', 'finish the run in --out: skip cells that completed, run the rest')
     .addOption(new Option('--backend <name>', 'engine backend (default: the best that starts)').choices([...BACKENDS]))
     .option('--checkpoint <dir>', 'base checkpoint folder (default: the shipped harness/models/base-v2)')
-    .option('--limit-test <n>', 'evaluate at most n test questions per cell (recorded in each result)', integerParser('--limit-test', 1));
+    .option('--limit-test <n>', 'evaluate at most n test questions per cell (recorded in each result)', integerParser('--limit-test', 1))
+    .option('--shard <i/n>', 'run only the i-th of n parts of the plan\'s cells (balanced by expected cost); auto: i from JOB_COMPLETION_INDEX + 1, n from ADAPTBENCH_SHARD_TOTAL')
+    .addOption(new Option('--preset <name>', 'a named budget: smoke (1 seed, 100 test questions per cell; the pull-request lane)').choices(Object.keys(RUN_PRESETS)));
 }
 
 function seedsOf(flags: RunFlags): number[] {
@@ -91,7 +107,13 @@ function seedsOf(flags: RunFlags): number[] {
   return flags.seedList ?? seedRange(flags.seeds ?? DEFAULT_SEEDS);
 }
 
-function runRequest(suites: string[], approaches: string[], flags: RunFlags, argv: readonly string[]): Parameters<typeof runBench>[0] {
+function runRequest(suites: string[], approaches: string[], given: RunFlags, argv: readonly string[]): Parameters<typeof runBench>[0] {
+  const preset = given.preset ? RUN_PRESETS[given.preset] : undefined;
+  const flags: RunFlags = !preset ? given : {
+    ...given,
+    ...(given.seeds === undefined && given.seedList === undefined ? { seeds: preset.seeds } : {}),
+    ...(given.limitTest === undefined ? { limitTest: preset.limitTest } : {}),
+  };
   return {
     suites,
     approaches,
@@ -102,6 +124,7 @@ function runRequest(suites: string[], approaches: string[], flags: RunFlags, arg
     ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
     ...(flags.checkpoint !== undefined ? { checkpoint: flags.checkpoint } : {}),
     ...(flags.limitTest !== undefined ? { testLimit: flags.limitTest } : {}),
+    ...(flags.shard !== undefined ? { shard: parseShard(flags.shard) } : {}),
   };
 }
 
@@ -333,6 +356,8 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
     .action(reportCommand);
 
   registerCompareCommand(program, setExit);
+
+  registerMergeCommand(program, setExit, commandLine(argv));
 
   return program;
 }

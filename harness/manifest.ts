@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { contentHash } from '../datasets/hash.js';
 import type { SuiteSource } from '../suites/types.js';
 import type { BackendInfo } from './engine/backend.js';
+import type { ShardInfo } from './shard.js';
 import { RESULT_SCHEMA_VERSION, type CellSpec, type RunManifest } from './results.js';
 
 /** The project folder (this file runs from dist/harness/). */
@@ -73,15 +74,19 @@ export interface ResolvedRunConfig {
   readonly resultSchemaVersion: number;
 }
 
-/** The manifest as written: the schema's fields plus the resolved config its hash is taken over. */
-export type WrittenManifest = RunManifest & { readonly config: ResolvedRunConfig };
+/**
+ * The manifest as written: the schema's fields plus the resolved config its hash is taken over. A
+ * shard's manifest lists its own cells in `cells` and the whole plan in `shard.planCells`; the
+ * config, and so the hash, is the plan's, the same in every shard.
+ */
+export type WrittenManifest = RunManifest & { readonly config: ResolvedRunConfig; readonly shard?: ShardInfo };
 
 export function configHashOf(config: ResolvedRunConfig): string {
   return contentHash(config);
 }
 
-/** Top-level keys of two resolved configs that differ, each with both values, for a --resume error. */
-export function configDifferences(before: ResolvedRunConfig, now: ResolvedRunConfig): string[] {
+/** Top-level keys of two resolved configs that differ, each with both values, for a --resume or merge error. */
+export function configDifferences(before: ResolvedRunConfig, now: ResolvedRunConfig, names: readonly [string, string] = ['then', 'now']): string[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])] as Array<keyof ResolvedRunConfig>;
   const diffs: string[] = [];
   for (const k of keys) {
@@ -90,10 +95,10 @@ export function configDifferences(before: ResolvedRunConfig, now: ResolvedRunCon
     if (k === 'dataHashes') {
       const da = a as Record<string, string>, db = b as Record<string, string>;
       for (const name of [...new Set([...Object.keys(da), ...Object.keys(db)])]) {
-        if (da[name] !== db[name]) diffs.push(`dataHashes.${name}: ${da[name]?.slice(0, 12) ?? 'absent'} then, ${db[name]?.slice(0, 12) ?? 'absent'} now`);
+        if (da[name] !== db[name]) diffs.push(`dataHashes.${name}: ${da[name]?.slice(0, 12) ?? 'absent'} ${names[0]}, ${db[name]?.slice(0, 12) ?? 'absent'} ${names[1]}`);
       }
     } else {
-      diffs.push(`${k}: ${JSON.stringify(a)} then, ${JSON.stringify(b)} now`);
+      diffs.push(`${k}: ${JSON.stringify(a)} ${names[0]}, ${JSON.stringify(b)} ${names[1]}`);
     }
   }
   return diffs;

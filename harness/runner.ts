@@ -3,7 +3,7 @@
 // Every cell's result lands in `<run>/cells/<id>.json` as soon as it ends, so an interrupted run
 // loses no finished cell and `--resume` runs only the rest.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getApproach } from '../adapters/registry.js';
@@ -24,6 +24,8 @@ import { expandCells, resolveApproaches } from './plan.js';
 import { createProgress } from './progress.js';
 import { RESULT_SCHEMA_VERSION, type CellResult, type CellSpec, type FailedCell } from './results.js';
 import { cellJobPath, cellLogPath, cellResultPath, cellsDir, manifestPath, writeJsonAtomic } from './run-files.js';
+import { acquireRunLock, makeRunDir, clearPartialWrites, writeProblem, type RunLock } from './run-lock.js';
+import { formatShard, shardInfo, type ShardSpec } from './shard.js';
 
 export interface RunRequest {
   readonly suites: readonly string[];
@@ -40,6 +42,8 @@ export interface RunRequest {
   readonly testLimit?: number;
   /** The command line, as recorded in the manifest. */
   readonly command: string;
+  /** Run only this shard of the plan's cells (--shard i/n). */
+  readonly shard?: ShardSpec;
 }
 
 const WORKER = fileURLToPath(new URL('./cell-worker.js', import.meta.url));
@@ -174,12 +178,37 @@ async function prepare(req: RunRequest): Promise<Prepared> {
   return { runDir, runId, cells, config, backend, checkpointDir, suiteSources, manifest: createManifest({ runId, command: req.command, backend, cells, config, suiteSources }) };
 }
 
+/**
+ * Narrows a prepared run to one shard's cells. The config, and so its hash, stays the plan's. A
+ * resumed folder must hold the same shard: resuming shard 2/3 as 1/3, or a whole run as a shard,
+ * would mix two cell lists in one folder.
+ */
+function applyShard(p: Prepared, req: RunRequest): Prepared {
+  if (p.manifest === null) {
+    const recorded = (JSON.parse(readFileSync(manifestPath(p.runDir), 'utf8')) as WrittenManifest).shard;
+    const was = recorded ? `shard ${formatShard(recorded)}` : 'the whole plan';
+    const now = req.shard ? `shard ${formatShard(req.shard)}` : 'the whole plan';
+    if (was !== now) {
+      throw new UsageError(`--resume: ${p.runDir} holds ${was} of its plan, this command asks for ${now}. Fix: ${recorded ? `resume with --shard ${formatShard(recorded)}` : 'drop --shard'}, or start a new run with another --out`);
+    }
+  }
+  if (!req.shard) return p;
+  const { cells, info } = shardInfo(p.cells, req.shard);
+  return { ...p, cells, manifest: p.manifest ? { ...p.manifest, cells, shard: info } : null };
+}
+
+/** The command that finishes this run after an interruption. */
+const resumeCommandOf = (req: RunRequest, runDir: string): string =>
+  req.command.includes('--resume') ? req.command : `${req.command} --resume${req.out === undefined ? ` --out ${runDir}` : ''}`;
+
 /** Runs one cell's process; resolves with how it ended. */
 function runWorker(jobFile: string, logFile: string, onSpawn: (pid: number | undefined) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((done, fail) => {
     const fd = openSync(logFile, 'w');
     try {
-      const child = spawn(process.execPath, [WORKER, jobFile], { stdio: ['ignore', fd, fd] });
+      // The IPC channel closes when this process dies, however it dies: the cell then exits too
+      // (cell-worker.ts) instead of running on beside a resumed run.
+      const child = spawn(process.execPath, [WORKER, jobFile], { stdio: ['ignore', fd, fd, 'ipc'] });
       onSpawn(child.pid);
       child.on('error', fail);
       child.on('exit', (code, signal) => done({ code, signal }));
@@ -191,16 +220,56 @@ function runWorker(jobFile: string, logFile: string, onSpawn: (pid: number | und
 
 const describe = (c: CellSpec): string => `${c.suite} ${c.label} seed ${c.seed}`;
 
-/** Runs a request; returns the exit code (0 every cell completed, 1 any failed). Bad input throws UsageError. */
+/**
+ * Runs a request; returns the exit code (0 every cell completed, 1 any failed). Bad input, a run
+ * folder in use and a failed write (disk full, no permission) throw UsageError.
+ */
 export async function runBench(req: RunRequest): Promise<number> {
-  const p = await prepare(req);
-  mkdirSync(cellsDir(p.runDir), { recursive: true });
-  mkdirSync(resolve(p.runDir, 'jobs'), { recursive: true });
-  if (p.manifest) writeJsonAtomic(manifestPath(p.runDir), p.manifest);
+  const p = applyShard(await prepare(req), req);
+  const fresh = !existsSync(p.runDir);
+  let lock: RunLock;
+  try {
+    makeRunDir(p.runDir);
+    lock = acquireRunLock(p.runDir, req.command);
+  } catch (err) {
+    // Only a folder this call made, and only while empty: another process may have made it since.
+    if (fresh) {
+      try {
+        rmdirSync(p.runDir);
+      } catch {
+        // not empty or not there: leave it
+      }
+    }
+    throw writeProblem(err, p.runDir, null);
+  }
+  const release = (): void => lock.release();
+  process.once('exit', release);
+  try {
+    try {
+      for (const f of clearPartialWrites(p.runDir)) console.log(`removed ${f} (a write cut short by an earlier process)`);
+      mkdirSync(cellsDir(p.runDir), { recursive: true });
+      mkdirSync(resolve(p.runDir, 'jobs'), { recursive: true });
+      if (p.manifest) writeJsonAtomic(manifestPath(p.runDir), p.manifest);
+    } catch (err) {
+      // Nothing ran yet: a new folder goes away whole rather than stay half-made.
+      if (fresh) rmSync(p.runDir, { recursive: true, force: true });
+      throw writeProblem(err, p.runDir, null);
+    }
+    return await runCells(p, req);
+  } catch (err) {
+    throw writeProblem(err, p.runDir, resumeCommandOf(req, p.runDir));
+  } finally {
+    process.removeListener('exit', release);
+    lock.release();
+  }
+}
 
+async function runCells(p: Prepared, req: RunRequest): Promise<number> {
   const total = p.cells.length;
   const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : what.endsWith('h') ? 'es' : 's'}`;
-  console.log(`run ${p.runDir}: ${count(total, 'cell')} (${count(p.config.suites.length, 'suite')} x ${count(p.config.approaches.length, 'approach')} x ${count(p.config.seeds.length, 'seed')}), backend ${p.backend.name}${p.manifest ? '' : ', resuming'}`);
+  const { suites, approaches, seeds } = p.config;
+  const shard = req.shard ? `shard ${formatShard(req.shard)} of the plan's ${suites.length * approaches.length * seeds.length}: ` : '';
+  console.log(`run ${p.runDir}: ${count(total, 'cell')} (${shard}${count(suites.length, 'suite')} x ${count(approaches.length, 'approach')} x ${count(seeds.length, 'seed')}), backend ${p.backend.name}${p.manifest ? '' : ', resuming'}`);
   const progress = createProgress(total, 'cells');
   let currentPid: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -212,7 +281,7 @@ export async function runBench(req: RunRequest): Promise<number> {
         // already gone
       }
     }
-    console.error(`\ninterrupted (${signal}): finished cells are kept in ${p.runDir}/cells. Resume with: ${req.command.includes('--resume') ? req.command : `${req.command} --resume${req.out === undefined ? ` --out ${p.runDir}` : ''}`}`);
+    console.error(`\ninterrupted (${signal}): finished cells are kept in ${p.runDir}/cells. Resume with: ${resumeCommandOf(req, p.runDir)}`);
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
