@@ -10,7 +10,7 @@ import { heldOutCapability } from '../datasets/capability.js';
 import { contentHash } from '../datasets/hash.js';
 import { createRng } from '../datasets/rng.js';
 import { suiteFromSource } from '../suites/registry.js';
-import type { Example, Suite, SuiteData, SuiteSource } from '../suites/types.js';
+import { withTrainSteps, type Example, type Suite, type SuiteData, type SuiteSource } from '../suites/types.js';
 import { SuitePrompts } from '../tasks/prompts.js';
 import { taskTypeOf } from '../tasks/registry.js';
 import type { TaskEvaluation, TaskType } from '../tasks/types.js';
@@ -38,6 +38,8 @@ export interface CellJob {
   readonly backend?: string;
   /** Test questions evaluated at most (--limit-test); overrides the suite's budget. */
   readonly testLimit?: number;
+  /** Optimiser steps at most (--train-steps); caps the suite's training budget. */
+  readonly trainSteps?: number;
 }
 
 export interface CellRunOptions {
@@ -182,7 +184,7 @@ interface Prepared {
 async function prepare(job: CellJob, log: (line: string) => void, backend: BackendInfo, base: LoadedCheckpoint): Promise<Prepared> {
   const { spec } = job;
   log(`checkpoint ${job.checkpointDir} (${base.header.contentHash.slice(0, 12)}), config ${JSON.stringify(base.header.config)}`);
-  const suite = await suiteFromSource(spec.suite, job.suiteSource);
+  const suite = withTrainSteps(await suiteFromSource(spec.suite, job.suiteSource), job.trainSteps);
   const data = suite.buildData(spec.seed);
   const task = taskTypeOf(suite.task);
   const approach = await getApproach(spec.approach);
@@ -340,6 +342,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
         budgetFrom: job.testLimit !== undefined ? '--limit-test' : testBudgetOf(suite) !== null ? 'suite budget' : 'harness default (all)',
         idsHash: contentHash(testItems.map((q) => q.id)),
       },
+      trainBudget: { ...suite.budget.train, stepsFrom: job.trainSteps === suite.budget.train.steps ? '--train-steps' : 'suite budget' },
       fit: p.prompts.fitSummary(),
       heldOut: { contentHash: p.cap.contentHash, brownDocuments: p.cap.brown.length, brownTokens: after.brownTokens, brownMaxTokens: BROWN_EVAL_MAX_TOKENS, rcItems: after.rcTotal, suiteTexts: data.heldOut?.length ?? 0 },
       decoding: quality.settings,

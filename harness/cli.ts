@@ -33,11 +33,12 @@ const DEFAULT_SEEDS = 3;
 
 /**
  * Named budgets for `bench all` and `bench run` (--preset); a flag given as well wins. `smoke` is the
- * pull-request lane: every suite and approach, one seed, 100 test questions per cell; its baseline
+ * pull-request lane: every suite and approach, one seed, 100 test questions and at most 20 training
+ * steps per cell (a fifth of the suites' budgets: it catches breakage, not small regressions); its baseline
  * is baselines/smoke. The full run (3 seeds, every test question) stays the nightly job.
  */
 const RUN_PRESETS = Object.freeze({
-  smoke: Object.freeze({ seeds: 1, limitTest: 100 }),
+  smoke: Object.freeze({ seeds: 1, limitTest: 100, trainSteps: 20 }),
 });
 type RunPresetName = keyof typeof RUN_PRESETS;
 
@@ -83,6 +84,7 @@ interface RunFlags {
   backend?: string;
   checkpoint?: string;
   limitTest?: number;
+  trainSteps?: number;
   shard?: string;
   preset?: RunPresetName;
 }
@@ -96,8 +98,9 @@ function runOptions(cmd: Command): Command {
     .addOption(new Option('--backend <name>', 'engine backend (default: the best that starts)').choices([...BACKENDS]))
     .option('--checkpoint <dir>', 'base checkpoint folder (default: the shipped harness/models/base-v2)')
     .option('--limit-test <n>', 'evaluate at most n test questions per cell (recorded in each result)', integerParser('--limit-test', 1))
+    .option('--train-steps <n>', 'at most n optimiser steps per fine-tuning cell, instead of each suite\'s budget (recorded in each result)', integerParser('--train-steps', 1))
     .option('--shard <i/n>', 'run only the i-th of n parts of the plan\'s cells (balanced by expected cost); auto: i from JOB_COMPLETION_INDEX + 1, n from ADAPTBENCH_SHARD_TOTAL')
-    .addOption(new Option('--preset <name>', 'a named budget: smoke (1 seed, 100 test questions per cell; the pull-request lane)').choices(Object.keys(RUN_PRESETS)));
+    .addOption(new Option('--preset <name>', 'a named budget: smoke (1 seed, 100 test questions, at most 20 training steps per cell; the pull-request lane)').choices(Object.keys(RUN_PRESETS)));
 }
 
 function seedsOf(flags: RunFlags): number[] {
@@ -113,6 +116,7 @@ function runRequest(suites: string[], approaches: string[], given: RunFlags, arg
     ...given,
     ...(given.seeds === undefined && given.seedList === undefined ? { seeds: preset.seeds } : {}),
     ...(given.limitTest === undefined ? { limitTest: preset.limitTest } : {}),
+    ...(given.trainSteps === undefined ? { trainSteps: preset.trainSteps } : {}),
   };
   return {
     suites,
@@ -124,6 +128,7 @@ function runRequest(suites: string[], approaches: string[], given: RunFlags, arg
     ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
     ...(flags.checkpoint !== undefined ? { checkpoint: flags.checkpoint } : {}),
     ...(flags.limitTest !== undefined ? { testLimit: flags.limitTest } : {}),
+    ...(flags.trainSteps !== undefined ? { trainSteps: flags.trainSteps } : {}),
     ...(flags.shard !== undefined ? { shard: parseShard(flags.shard) } : {}),
   };
 }

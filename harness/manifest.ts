@@ -67,6 +67,8 @@ export interface ResolvedRunConfig {
   readonly seeds: readonly number[];
   /** --limit-test, or null for the suite's budget. */
   readonly testLimit: number | null;
+  /** --train-steps, where given (absent: the suites' budgets). */
+  readonly trainSteps?: number;
   /** The backend that runs (requested or chosen): one run never mixes backends. */
   readonly backend: string;
   /** Base checkpoint, suite data per seed, held-out data per seed: content hashes. */

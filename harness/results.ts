@@ -58,6 +58,8 @@ export interface CellInputs {
   readonly checkpoint: { readonly dir: string; readonly contentHash: string; readonly config: ModelConfig };
   readonly approach: { readonly name: string; readonly label: string; readonly config: Readonly<Record<string, unknown>> };
   readonly retrieval?: RetrievalInputs;
+  /** The training budget the cell was given: the suite's, or capped by --train-steps. */
+  readonly trainBudget?: { readonly steps: number; readonly batchSize: number; readonly seqLen: number; readonly stepsFrom: string };
   readonly latency?: { readonly servedWeightsSha256?: string };
   readonly [key: string]: unknown;
 }

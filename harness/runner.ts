@@ -40,6 +40,8 @@ export interface RunRequest {
   readonly checkpoint?: string;
   /** Test questions per cell at most (--limit-test). */
   readonly testLimit?: number;
+  /** Optimiser steps per fine-tuning cell at most (--train-steps); the suites' budgets otherwise. */
+  readonly trainSteps?: number;
   /** The command line, as recorded in the manifest. */
   readonly command: string;
   /** Run only this shard of the plan's cells (--shard i/n). */
@@ -95,6 +97,9 @@ async function prepare(req: RunRequest): Promise<Prepared> {
     if (!Number.isSafeInteger(s) || s < 0) throw new UsageError(`seed ${s} is not a non-negative integer`);
   }
   if (new Set(req.seeds).size !== req.seeds.length) throw new UsageError(`--seed-list has a seed twice (${req.seeds.join(',')})`);
+  if (req.trainSteps !== undefined && !(Number.isInteger(req.trainSteps) && req.trainSteps >= 2)) {
+    throw new UsageError(`--train-steps must be an integer of at least 2: one training step is profiled for memory, the others timed (got ${req.trainSteps}). Example: --train-steps 20`);
+  }
   if (req.testLimit !== undefined && !(Number.isInteger(req.testLimit) && req.testLimit > 0)) {
     throw new UsageError(`--limit-test must be a positive integer (got ${req.testLimit})`);
   }
@@ -155,6 +160,8 @@ async function prepare(req: RunRequest): Promise<Prepared> {
     approaches: approaches.map((a) => ({ name: a.name, label: a.label, config: a.config })),
     seeds: [...req.seeds],
     testLimit: req.testLimit ?? null,
+    // Only when given, so that the hash of every run without it stays what it was.
+    ...(req.trainSteps !== undefined ? { trainSteps: req.trainSteps } : {}),
     backend: backend.name,
     dataHashes,
     resultSchemaVersion: RESULT_SCHEMA_VERSION,
@@ -306,6 +313,7 @@ async function runCells(p: Prepared, req: RunRequest): Promise<number> {
         checkpointDir: p.checkpointDir,
         ...(req.backend !== undefined ? { backend: req.backend } : {}),
         ...(req.testLimit !== undefined ? { testLimit: req.testLimit } : {}),
+        ...(req.trainSteps !== undefined ? { trainSteps: req.trainSteps } : {}),
       };
       // A failed result from an earlier attempt must not stand in for this attempt's.
       rmSync(resultFile, { force: true });

@@ -103,3 +103,10 @@ export function headlineOf(suite: Pick<SuiteDefinition, 'metrics'>): SuiteMetric
   if (!m) throw new Error('a suite declares at least one metric');
   return m;
 }
+
+/** The suite with its training budget capped at `steps` (--train-steps); the suite itself without a cap. */
+export function withTrainSteps(suite: Suite, steps: number | undefined): Suite {
+  const train = suite.budget.train;
+  if (steps === undefined || steps >= train.steps) return suite;
+  return Object.freeze({ ...suite, budget: { ...suite.budget, train: { ...train, steps } } });
+}

@@ -12,6 +12,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { getApproach } from '../../adapters/registry.js';
 import type { ApproachOutcome } from '../../adapters/types.js';
 import { suiteFromSource } from '../../suites/registry.js';
+import { withTrainSteps } from '../../suites/types.js';
 import { SuitePrompts } from '../../tasks/prompts.js';
 import { taskTypeOf } from '../../tasks/registry.js';
 import { initBackend } from '../engine/backend.js';
@@ -135,7 +136,9 @@ export async function exportFromRun(req: ExportRequest): Promise<ExportResult> {
     if (base.header.contentHash !== found.checkpointHash) {
       throw new UsageError(`the checkpoint at ${found.checkpointDir} (content hash ${base.header.contentHash.slice(0, 12)}) is not the one cell ${spec.id} ran with (${found.checkpointHash.slice(0, 12)}). Fix: restore that checkpoint at that path`);
     }
-    const suite = await suiteFromSource(spec.suite, found.cell.inputs.suite?.source ?? { kind: 'built-in' });
+    // The cell's own training budget (--train-steps may have capped the suite's).
+    const recordedSteps = found.cell.inputs.trainBudget?.steps;
+    const suite = withTrainSteps(await suiteFromSource(spec.suite, found.cell.inputs.suite?.source ?? { kind: 'built-in' }), recordedSteps);
     const data = suite.buildData(spec.seed);
     if (found.cell.inputs.suite && data.contentHash !== found.cell.inputs.suite.contentHash) {
       throw new UsageError(`suite ${spec.suite} now hashes to ${data.contentHash.slice(0, 12)}, the cell ran on ${found.cell.inputs.suite.contentHash.slice(0, 12)}: its files changed since the run. Fix: restore them, or export from a new run`);
