@@ -7,12 +7,12 @@
 import { createRng } from '../datasets/rng.js';
 import type { ModelConfig } from '../harness/engine/config.js';
 import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } from '../harness/engine/lora.js';
-import { countBaseParameters } from '../harness/engine/params.js';
 import { fitPrompt, type FittedPrompt } from '../harness/retrieval/context.js';
-import { LORA_DEFAULTS, mergeTrainedLora } from './lora.js';
+import { runAdapterApproach } from './adapter-approach.js';
+import { LORA_DEFAULTS, mergedLora } from './lora.js';
 import { RETRIEVAL_DEFAULTS, prepareRetrieval, retrievalConfig, retrievalConfigProblems, retrievalDataProblems } from './rag.js';
 import type { CellRetrieval } from './rag.js';
-import { checkIds, fineTune, frozenCopyWith, learningRateProblems, trainBudgetOf } from './training.js';
+import { learningRateProblems, trainBudgetOf } from './training.js';
 import type { TrainingExample } from './training.js';
 import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
 import type { RetrievalCorpus } from '../tasks/prompts.js';
@@ -100,57 +100,30 @@ export const loraRag: Approach = Object.freeze({
   async run(ctx: CellContext): Promise<ApproachOutcome> {
     const cfg = retrievalConfig(ctx.config);
     const oracleShare = ctx.config['oracleShare'] as number;
-    const r = prepareRetrieval(ctx, cfg);
     const settings = loraSettingsOf(ctx.config);
-    const { model, adapter, weightsBytes } = await frozenCopyWith(ctx, (m) => (m.adapter = new LoraAdapter(m.config, settings, ctx.seed)));
-    const ids = checkIds(ctx);
-    try {
-      const raft = raftExamples(ctx, r, cfg.k, oracleShare);
-      ctx.log(`lora-rag: ${raft.stats.examples} RAFT examples, ${raft.stats.withGold} with the gold passage, ${raft.stats.passagesPerExample.toFixed(2)} passages each`);
-      const base = countBaseParameters(model.config);
-      const trainable = adapter.parameterCount;
-      const total = base + trainable;
-      const t = await fineTune(ctx, {
-        approach: 'lora-rag', model, trainable: adapter.variables(), decayed: new Set(), lr: ctx.config['lr'] as number,
-        weightDecay: 0, weightsBytes, analyticWeightsBytes: 4 * total, setTraining: (on) => { adapter.training = on; }, examples: raft.examples,
-      });
-      const { adapterBytes, serving, mergeDiff, checkpointBytes } = await mergeTrainedLora(ctx, 'lora-rag', model, adapter, settings, ids);
-      return {
-        model,
-        prompts: async (examples) => r.prompts(examples),
-        params: { total, trainable },
-        training: t.training,
-        memory: t.memory,
-        serving,
-        extra: {
-          metrics: {
-            ...t.metrics, ...r.metrics,
-            'memory.bitsPerBaseParam': 32,
-            'artifact.adapterBytes': adapterBytes,
-            'artifact.checkpointBytes': checkpointBytes,
-            'serve.weightsBytes': 4 * base,
-            'serve.mergeLogitsRelDiff': mergeDiff,
-          },
-          notes: { ...t.notes, ...r.notes, 'serve.weightsBytes': 'served merged: (alpha/r)·A·B folded into the fp32 weights' },
-          inputs: {
-            ...t.inputs, ...r.inputs, lora: settings,
-            raft: { oracleShare, ...raft.stats, note: 'one example per training question: retrieved passages (gold forced in, or taken out), question, answer; loss on the answer' },
-            served: 'merged into the fp32 base weights, prompts with retrieved passages as rag',
-          },
+    // Built before the copy; from here on freed with the rest (runAdapterApproach).
+    const r = prepareRetrieval(ctx, cfg);
+    return runAdapterApproach(ctx, {
+      approach: 'lora-rag',
+      owns: [r.built],
+      attach: (m) => (m.adapter = new LoraAdapter(m.config, settings, ctx.seed)),
+      prepare: () => {
+        const raft = raftExamples(ctx, r, cfg.k, oracleShare);
+        ctx.log(`lora-rag: ${raft.stats.examples} RAFT examples, ${raft.stats.withGold} with the gold passage, ${raft.stats.passagesPerExample.toFixed(2)} passages each`);
+        return raft;
+      },
+      examples: (raft) => raft.examples,
+      serving: mergedLora(settings, ctx.seed),
+      prompts: async (examples) => r.prompts(examples),
+      extra: (_t, raft) => ({
+        metrics: r.metrics,
+        notes: r.notes,
+        inputs: {
+          ...r.inputs, lora: settings,
+          raft: { oracleShare, ...raft.stats, note: 'one example per training question: retrieved passages (gold forced in, or taken out), question, answer; loss on the answer' },
+          served: 'merged into the fp32 base weights, prompts with retrieved passages as rag',
         },
-        dispose: () => {
-          r.built.dispose();
-          adapter.dispose();
-          model.dispose();
-        },
-      };
-    } catch (err) {
-      r.built.dispose();
-      adapter.dispose();
-      model.dispose();
-      throw err;
-    } finally {
-      ids.dispose();
-    }
+      }),
+    });
   },
 });

@@ -20,85 +20,94 @@ import type { Example } from '../suites/types.js';
 import type { RetrievalCorpus } from '../tasks/prompts.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
 
-/** Retrieval options shared by rag and lora-rag. */
-export const RETRIEVAL_DEFAULTS = Object.freeze({
-  /** tfidf (hashed character n-grams) or model (the base model's mean-pooled hidden states). */
-  embedder: 'tfidf',
-  /** exact, hnswlib or faiss. */
-  index: 'hnswlib',
-  /** Passages retrieved per question (fewer where the context cannot hold k; see retrieval.passagesPerPrompt). */
-  k: 3,
-  /**
-   * Order of the passages in the prompt: best-last puts the best passage next to the question.
-   * Measured with base-v1 on 400 knowledge-qa test questions (seed 0, k = 3): exact match 0.085
-   * best-last, 0.043 best-first (Wilson intervals [0.061, 0.116] and [0.027, 0.067]).
-   */
-  order: 'best-last',
-  /** Tokens per chunk, whole sentences packed; 0 keeps each document whole. */
-  chunkTokens: 0,
-  /** tfidf: hash buckets (vector dimension). */
-  tfidfDim: 4096,
-  /** model embedder: subtract the corpus mean before normalising (off: it measured worse, see ModelEmbedderOptions). */
-  center: MODEL_EMBEDDER_DEFAULTS.center,
-  /** hnswlib graph degree. */
-  M: INDEX_DEFAULTS.hnswlib.M,
-  /** HNSW build list, for hnswlib and faiss HNSW alike. */
-  efConstruction: INDEX_DEFAULTS.hnswlib.efConstruction,
-  /** hnswlib search list. */
-  ef: INDEX_DEFAULTS.hnswlib.ef,
-  /** faiss index_factory string; in --approach write its commas as '+' (IVF64+Flat). */
-  factory: INDEX_DEFAULTS.faiss.factory,
-  /** faiss IVF lists probed; null: INDEX_DEFAULTS.faissIvfNprobe. */
-  nprobe: null,
-  /** faiss HNSW search list; null: INDEX_DEFAULTS.faissHnswEfSearch. */
-  efSearch: null,
-});
-
-/** The retrieval options of a resolved approach config. */
-export const PASSAGE_ORDERS = ['best-first', 'best-last'] as const;
-
-export interface RetrievalConfig {
-  readonly embedder: (typeof EMBEDDER_NAMES)[number];
-  readonly index: IndexSpec;
-  readonly k: number;
-  readonly order: (typeof PASSAGE_ORDERS)[number];
-  readonly chunkTokens: number;
-  readonly tfidfDim: number;
-  readonly center: boolean;
+/** One retrieval option: its default, what a valid value is, and what it does. */
+interface RetrievalOption<V> {
+  readonly default: V;
+  /** One line on what the option does. */
+  readonly doc: string;
+  /** Whether a value is well-formed; when not, the message says it `must be ${mustBe}`. */
+  valid(value: unknown): value is V;
+  readonly mustBe: string;
+  /** A further problem of a well-formed value, given the other options; null when none. */
+  problem?(value: V, config: ApproachConfig): string | null;
 }
 
 const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
+
+const oneOf = <T extends string>(values: readonly T[], value: T, doc: string): RetrievalOption<T> =>
+  ({ default: value, doc, valid: (v): v is T => (values as readonly unknown[]).includes(v), mustBe: `one of ${values.join(', ')}` });
+const integer = (min: number, value: number, doc: string, mustBe: string): RetrievalOption<number> =>
+  ({ default: value, doc, valid: (v): v is number => isInt(v, min), mustBe });
+const optionalCount = (doc: string): RetrievalOption<number | null> =>
+  ({ default: null, doc, valid: (v): v is number | null => v === null || isInt(v, 1), mustBe: 'a positive integer' });
+
+/** Where the best passage goes in a prompt: first, or last (next to the question). */
+export const PASSAGE_ORDERS = ['best-first', 'best-last'] as const;
 
 /** `IVF64+Flat` -> `IVF64,Flat`: --approach is a comma list, so commas in a factory string are written '+'. */
 export function factoryString(raw: string): string {
   return raw.replaceAll('+', ',');
 }
 
+/** Retrieval options shared by rag and lora-rag, in the order of their defaults (and of their problems). */
+export const RETRIEVAL_OPTIONS = Object.freeze({
+  embedder: oneOf(EMBEDDER_NAMES, 'tfidf', 'tfidf (hashed character n-grams) or model (the base model\'s mean-pooled hidden states).'),
+  index: oneOf(INDEX_TYPES, 'hnswlib', 'exact, hnswlib or faiss.'),
+  k: integer(1, 3, 'Passages retrieved per question (fewer where the context cannot hold k; see retrieval.passagesPerPrompt).', 'a positive integer'),
+  // Why best-last: measured with base-v1 on 400 knowledge-qa test questions (seed 0, k = 3), exact
+  // match 0.085 best-last, 0.043 best-first (Wilson intervals [0.061, 0.116] and [0.027, 0.067]).
+  order: oneOf(PASSAGE_ORDERS, 'best-last', 'Order of the passages in the prompt: best-last puts the best passage next to the question.'),
+  chunkTokens: integer(0, 0, 'Tokens per chunk, whole sentences packed; 0 keeps each document whole.', 'a non-negative integer, 0 for whole documents'),
+  tfidfDim: integer(2, 4096, 'tfidf: hash buckets (vector dimension).', 'an integer >= 2'),
+  center: {
+    default: MODEL_EMBEDDER_DEFAULTS.center,
+    doc: 'model embedder: subtract the corpus mean before normalising (off: it measured worse, see ModelEmbedderOptions).',
+    valid: (v: unknown): v is boolean => typeof v === 'boolean',
+    mustBe: 'true or false',
+  } satisfies RetrievalOption<boolean>,
+  M: integer(2, INDEX_DEFAULTS.hnswlib.M, 'hnswlib graph degree.', 'an integer >= 2'),
+  efConstruction: integer(1, INDEX_DEFAULTS.hnswlib.efConstruction, 'HNSW build list, for hnswlib and faiss HNSW alike.', 'a positive integer'),
+  ef: integer(1, INDEX_DEFAULTS.hnswlib.ef, 'hnswlib search list.', 'a positive integer'),
+  factory: {
+    default: INDEX_DEFAULTS.faiss.factory,
+    doc: 'faiss index_factory string; in --approach write its commas as \'+\' (IVF64+Flat).',
+    valid: (v: unknown): v is string => typeof v === 'string' && v !== '',
+    mustBe: 'a faiss index_factory string such as Flat, HNSW32 or IVF64+Flat',
+    problem(value: string, config: ApproachConfig): string | null {
+      if (config['index'] !== 'faiss') return null;
+      try {
+        checkFactory(factoryString(value));
+        return null;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
+  } satisfies RetrievalOption<string>,
+  nprobe: optionalCount('faiss IVF lists probed; null: INDEX_DEFAULTS.faissIvfNprobe.'),
+  efSearch: optionalCount('faiss HNSW search list; null: INDEX_DEFAULTS.faissHnswEfSearch.'),
+});
+
+/** A valid value of every retrieval option. */
+export type RetrievalOptions = { readonly [K in keyof typeof RETRIEVAL_OPTIONS]: (typeof RETRIEVAL_OPTIONS)[K] extends RetrievalOption<infer V> ? V : never };
+
+/** Every retrieval option with its default: what --approach rag:key=value may override. */
+export const RETRIEVAL_DEFAULTS: RetrievalOptions = Object.freeze(
+  Object.fromEntries(Object.entries(RETRIEVAL_OPTIONS).map(([key, o]) => [key, o.default])) as unknown as RetrievalOptions,
+);
+
+/** The retrieval options of a resolved approach config, the index ones gathered into its spec. */
+export interface RetrievalConfig extends Pick<RetrievalOptions, 'embedder' | 'k' | 'order' | 'chunkTokens' | 'tfidfDim' | 'center'> {
+  readonly index: IndexSpec;
+}
+
 /** Problems with the retrieval options of `config`, each naming `approach.<name>.<key>`. */
 export function retrievalConfigProblems(config: ApproachConfig, name: string): string[] {
-  const p: string[] = [];
-  const key = (k: string): string => `approach.${name}.${k}`;
-  const c = config as Record<string, unknown>;
-  if (!(EMBEDDER_NAMES as readonly unknown[]).includes(c['embedder'])) p.push(`${key('embedder')} must be one of ${EMBEDDER_NAMES.join(', ')} (got ${JSON.stringify(c['embedder'])})`);
-  if (!(INDEX_TYPES as readonly unknown[]).includes(c['index'])) p.push(`${key('index')} must be one of ${INDEX_TYPES.join(', ')} (got ${JSON.stringify(c['index'])})`);
-  if (!isInt(c['k'], 1)) p.push(`${key('k')} must be a positive integer (got ${JSON.stringify(c['k'])})`);
-  if (!(PASSAGE_ORDERS as readonly unknown[]).includes(c['order'])) p.push(`${key('order')} must be one of ${PASSAGE_ORDERS.join(', ')} (got ${JSON.stringify(c['order'])})`);
-  if (!isInt(c['chunkTokens'], 0)) p.push(`${key('chunkTokens')} must be a non-negative integer, 0 for whole documents (got ${JSON.stringify(c['chunkTokens'])})`);
-  if (!isInt(c['tfidfDim'], 2)) p.push(`${key('tfidfDim')} must be an integer >= 2 (got ${JSON.stringify(c['tfidfDim'])})`);
-  if (typeof c['center'] !== 'boolean') p.push(`${key('center')} must be true or false (got ${JSON.stringify(c['center'])})`);
-  if (!isInt(c['M'], 2)) p.push(`${key('M')} must be an integer >= 2 (got ${JSON.stringify(c['M'])})`);
-  for (const k of ['efConstruction', 'ef']) if (!isInt(c[k], 1)) p.push(`${key(k)} must be a positive integer (got ${JSON.stringify(c[k])})`);
-  for (const k of ['nprobe', 'efSearch']) if (c[k] !== null && !isInt(c[k], 1)) p.push(`${key(k)} must be a positive integer (got ${JSON.stringify(c[k])})`);
-  if (typeof c['factory'] !== 'string' || c['factory'] === '') {
-    p.push(`${key('factory')} must be a faiss index_factory string such as Flat, HNSW32 or IVF64+Flat (got ${JSON.stringify(c['factory'])})`);
-  } else if (c['index'] === 'faiss') {
-    try {
-      checkFactory(factoryString(c['factory']));
-    } catch (err) {
-      p.push(`${key('factory')}: ${(err as Error).message}`);
-    }
-  }
-  return p;
+  return (Object.entries(RETRIEVAL_OPTIONS) as Array<[string, RetrievalOption<unknown>]>).flatMap(([key, o]) => {
+    const value = config[key];
+    if (!o.valid(value)) return [`approach.${name}.${key} must be ${o.mustBe} (got ${JSON.stringify(value)})`];
+    const problem = o.problem?.(value, config) ?? null;
+    return problem === null ? [] : [`approach.${name}.${key}: ${problem}`];
+  });
 }
 
 /**
@@ -121,16 +130,15 @@ export function retrievalDataProblems(config: ApproachConfig, corpus: RetrievalC
 
 /** The retrieval options, typed; call after retrievalConfigProblems found none. */
 export function retrievalConfig(config: ApproachConfig): RetrievalConfig {
-  const c = config as Record<string, unknown> & typeof RETRIEVAL_DEFAULTS;
-  const type = c.index as IndexSpec['type'];
-  const index: IndexSpec = type === 'exact' ? { type }
-    : type === 'hnswlib' ? { type, M: c.M, efConstruction: c.efConstruction, ef: c.ef, seed: INDEX_DEFAULTS.hnswlib.seed }
+  const c = config as unknown as RetrievalOptions;
+  const index: IndexSpec = c.index === 'exact' ? { type: c.index }
+    : c.index === 'hnswlib' ? { type: c.index, M: c.M, efConstruction: c.efConstruction, ef: c.ef, seed: INDEX_DEFAULTS.hnswlib.seed }
     : {
-      type, factory: factoryString(c.factory), nprobe: c.nprobe as number | null, efSearch: c.efSearch as number | null,
+      type: c.index, factory: factoryString(c.factory), nprobe: c.nprobe, efSearch: c.efSearch,
       // One build-effort option for both HNSW implementations; an IVF or flat faiss index has none.
       efConstruction: /HNSW/.test(c.factory) ? c.efConstruction : null,
     };
-  return { embedder: c.embedder as RetrievalConfig['embedder'], index, k: c.k, order: c.order as RetrievalConfig['order'], chunkTokens: c.chunkTokens, tfidfDim: c.tfidfDim, center: c.center };
+  return { embedder: c.embedder, index, k: c.k, order: c.order, chunkTokens: c.chunkTokens, tfidfDim: c.tfidfDim, center: c.center };
 }
 
 function makeEmbedder(cfg: RetrievalConfig, ctx: CellContext): Embedder {

@@ -367,47 +367,6 @@ export async function fullCheckpointBytes(model: GPT, tokenizer: BpeTokenizer): 
   }
 }
 
-/** A scratch folder for one approach's files, removed by the returned function. */
-export function scratchDir(prefix: string): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), `adaptbench-${prefix}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/**
- * Two rows of 32 tokens from the suite's first documents (or, without documents, its first training
- * prompts): a fixed input to compare two forms of a model on.
- */
-export function checkIds(ctx: CellContext): tf.Tensor2D {
-  const rows = 2, len = 32;
-  const tok = ctx.base.tokenizer;
-  const texts = ctx.data.documents.length ? ctx.data.documents.map((d) => d.text) : ctx.data.train.map((ex) => ctx.prompts.demonstration(ex));
-  const ids: number[] = [];
-  for (const text of texts) {
-    ids.push(...tok.encode(text), tok.eotId);
-    if (ids.length >= rows * len) break;
-  }
-  while (ids.length < rows * len) ids.push(tok.eotId);
-  return tf.tensor2d(ids.slice(0, rows * len), [rows, len], 'int32');
-}
-
-/** The model's logits for `ids`, as plain numbers. */
-export function logitsOf(model: GPT, ids: tf.Tensor2D): Float32Array {
-  const t = tf.tidy(() => model.logits(model.hidden(ids)));
-  const values = t.dataSync() as Float32Array;
-  t.dispose();
-  return values;
-}
-
-/** Max |a - b| / max |b|. */
-export function relMaxDiff(a: Float32Array, b: Float32Array): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return d / Math.max(s, 1e-12);
-}
-
 /**
  * An independent copy of `model` built from its weights. Why not GPT.clone(): it keeps the
  * intermediate clone of every variable alive (the variable shares its data), which doubles the
@@ -415,18 +374,4 @@ export function relMaxDiff(a: Float32Array, b: Float32Array): number {
  */
 export async function copyOf(model: GPT): Promise<GPT> {
   return GPT.fromWeights(model.config, await model.weights());
-}
-
-/**
- * For the adapter approaches (lora, qlora, lora-rag): a copy of the base with an adapter attached
- * by `attach`, the base frozen (only the adapter's variables go to the optimiser), and the engine
- * bytes the copy and the adapter take (the cell's measured weights).
- */
-export async function frozenCopyWith<A>(ctx: CellContext, attach: (model: GPT) => A): Promise<{ model: GPT; adapter: A; weightsBytes: number }> {
-  const before = tf.memory().numBytes;
-  const model = await copyOf(ctx.base.model);
-  const adapter = attach(model);
-  const weightsBytes = tf.memory().numBytes - before;
-  for (const v of model.params.values()) v.trainable = false;
-  return { model, adapter, weightsBytes };
 }

@@ -7,13 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { lora } from '../adapters/lora.js';
 import { loraRag, raftExamples } from '../adapters/lora-rag.js';
+import { qlora } from '../adapters/qlora.js';
 import { formatPrompt, formatTarget } from '../datasets/episodes.js';
 import { prepareRetrieval, retrievalConfig } from '../adapters/rag.js';
 import type { CellContext } from '../adapters/types.js';
-import { initBackend } from '../harness/engine/backend.js';
+import { initBackend, tf } from '../harness/engine/backend.js';
 import { loadCheckpoint } from '../harness/engine/checkpoint.js';
 import { pretrain } from '../harness/pretrain.js';
+import { DivergenceError } from '../harness/engine/train.js';
 import type { CellResult, CompletedCell } from '../harness/results.js';
 import { knowledgeQa } from '../suites/knowledge-qa/suite.js';
 import { cellContext } from './context.js';
@@ -80,4 +83,24 @@ test('a lora-rag cell trains, serves with retrieval, and records both', () => {
   const raft = c.inputs['raft'] as { examples: number; withGold: number };
   assert.equal(raft.examples, data.train.length);
   assert.ok(raft.withGold > 0 && raft.withGold < raft.examples);
+});
+
+test('lora, qlora and lora-rag free every tensor they made: with the outcome, and when training diverges', async () => {
+  const backend = await initBackend();
+  const base = loadCheckpoint(tiny);
+  const suite = { ...knowledgeQa, budget: { ...knowledgeQa.budget, train: { steps: 3, batchSize: 2, seqLen: 64 } } };
+  const ctxFor = (approach: typeof lora, lr: number): CellContext =>
+    cellContext({ suite, data, config: Object.freeze({ ...approach.defaults, lr, ...(approach === loraRag ? { index: 'exact', tfidfDim: 1024 } : {}) }), base, backend });
+  // The base model keeps what it caches once used (qlora measures it): one run first, then count.
+  (await qlora.run(ctxFor(qlora, 1e-2))).dispose?.();
+  for (const approach of [lora, qlora, loraRag]) {
+    const before = tf.memory().numTensors;
+    const outcome = await approach.run(ctxFor(approach, 1e-2));
+    assert.ok(outcome.extra?.metrics?.['serve.mergeLogitsRelDiff']! < 1e-4, `${approach.name}: merged logits as trained`);
+    outcome.dispose?.();
+    assert.equal(tf.memory().numTensors, before, `${approach.name}: tensors left after dispose`);
+    await assert.rejects(approach.run(ctxFor(approach, 1e30)), DivergenceError);
+    assert.equal(tf.memory().numTensors, before, `${approach.name}: tensors left after diverging`);
+  }
+  base.model.dispose();
 });
