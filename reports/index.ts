@@ -20,6 +20,7 @@ import { renderChartPngs } from './png.js';
 import { recommendAll } from './recommend.js';
 import type { RecommendOptions } from './recommend.js';
 import { summarizeRun } from './summary.js';
+import { atSizeOutcomes, loadModelSize } from './model-size.js';
 
 export { loadRun } from './load.js';
 export type { LoadedRun } from './load.js';
@@ -71,7 +72,7 @@ export function buildReportContext(run: LoadedRun, options: RecommendOptions & {
     run,
     groups,
     charts: buildCharts(suites, groups),
-    ledger: evaluateLedger(suites, groups),
+    ledger: evaluateLedger(suites, groups, atSizeOutcomes(loadModelSize(run.dir))),
     recommendations: recommendAll(suites, groups, options),
     useCases: options.useCases ?? {},
   };
