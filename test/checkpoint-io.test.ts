@@ -20,7 +20,8 @@ import { readHfGpt2, writeHfGpt2 } from '../harness/engine/hf-gpt2.js';
 import { GPT } from '../harness/engine/model.js';
 import { readSafetensors, writeSafetensors } from '../harness/engine/safetensors.js';
 import { BpeTokenizer } from '../harness/engine/tokenizer.js';
-import { InputError } from '../harness/errors.js';
+import { exitCodeOf, InputError } from '../harness/errors.js';
+import { importCheckpoint } from '../harness/import-command.js';
 import { logitsMaxAbsDiff } from '../harness/export/safetensors-export.js';
 
 const BENCH = join(fileURLToPath(new URL('../../', import.meta.url)), 'harness', 'bin', 'bench.js');
@@ -127,17 +128,18 @@ test('bench import: a checkpoint the harness runs, with its hash; bad folders ex
     [broken('no-weights', (d) => rmSync(join(d, 'model.safetensors'))), /model\.safetensors is missing/],
     [join(tmp, 'nowhere'), /does not exist/],
   ];
-  for (const [dir, pattern] of cases) {
-    const target = join(tmp, `out-${dir.split('/').pop()}`);
-    const bad = spawnSync(process.execPath, [BENCH, 'import', dir, '--out', target], { encoding: 'utf8' });
-    assert.equal(bad.status, 2, `${dir}: ${bad.stderr}`);
-    assert.match(bad.stderr, pattern);
-    assert.ok(!existsSync(target), 'nothing written');
-  }
+  // One through the command line (exit code and message), the rest in this process (the same function).
+  const [first, ...rest] = cases;
+  const bad = spawnSync(process.execPath, [BENCH, 'import', first![0], '--out', join(tmp, 'out-cli')], { encoding: 'utf8' });
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, first![1]);
+  assert.ok(!existsSync(join(tmp, 'out-cli')), 'nothing written');
   mkdirSync(join(tmp, 'taken'));
-  const taken = spawnSync(process.execPath, [BENCH, 'import', src, '--out', join(tmp, 'taken')], { encoding: 'utf8' });
-  assert.equal(taken.status, 2);
-  assert.match(taken.stderr, /already exists/);
+  for (const [dir, pattern] of [...rest, [src, /already exists/]] as Array<[string, RegExp]>) {
+    const target = dir === src ? join(tmp, 'taken') : join(tmp, `out-${dir.split('/').pop()}`);
+    await assert.rejects(importCheckpoint(dir, target), (e: unknown) => exitCodeOf(e) === 2 && pattern.test((e as Error).message));
+    if (dir !== src) assert.ok(!existsSync(target), 'nothing written');
+  }
 });
 
 test('GPT-2 tokenizer from vocab.json/merges.txt encodes the Brown corpus exactly as js-tiktoken', () => {

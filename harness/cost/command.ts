@@ -102,6 +102,7 @@ export function formatPoints(file: CostFile): string {
       lines.push(`${shape}: LoRA peak ${mib(lora.measured.peakBytes)} MiB is ${(lora.measured.peakBytes / floor).toFixed(2)}x what full fine-tuning needs before any activation (weights + gradients + AdamW state, ${mib(floor)} MiB, counted exactly; not measured)`);
     }
     if (full && lora) lines.push(`${shape}: LoRA peak ${mib(lora.measured.peakBytes)} MiB is ${(lora.measured.peakBytes / full.measured.peakBytes).toFixed(2)}x full fine-tuning's ${mib(full.measured.peakBytes)} MiB`);
+    if (lora && qlora) lines.push(`${shape}: QLoRA stores its weights in ${mib(qlora.measured.weightsBytes)} MiB against LoRA's fp32 ${mib(lora.measured.weightsBytes)} MiB (${(lora.measured.weightsBytes / qlora.measured.weightsBytes).toFixed(2)}x smaller; embeddings, norms and biases stay fp32); peak ${mib(qlora.measured.peakBytes)} vs ${mib(lora.measured.peakBytes)} MiB`);
     if (full && qlora) lines.push(`${shape}: QLoRA peak ${mib(qlora.measured.peakBytes)} MiB is ${(qlora.measured.peakBytes / full.measured.peakBytes).toFixed(2)}x full fine-tuning's; QLoRA weights ${mib(qlora.measured.weightsBytes)} MiB vs ${mib(full.measured.weightsBytes)} MiB fp32 (${(full.measured.weightsBytes / qlora.measured.weightsBytes).toFixed(2)}x smaller)`);
   }
   for (const f of new Set(file.points.map((p) => p.predicted.formulas.activations))) lines.push(`activations: ${f}`);
@@ -218,7 +219,7 @@ async function costCommand(flags: CostFlags): Promise<void> {
         const fixed = wasmPrediction.weightsBytes + wasmPrediction.gradientsBytes + wasmPrediction.optimizerBytes;
         const reason = `does not fit the wasm backend's 4 GiB heap (32-bit memory): weights + gradients + AdamW state alone are ${mib(fixed)} MiB (counted exactly), `
           + `predicted peak ${mib(wasmPrediction.peakBytes)} MiB; no batch or sequence cut makes it fit. The cpu backend has no such limit but runs this engine's `
-          + 'training step orders of magnitude slower than wasm here (its non-matmul kernels are plain JavaScript), beyond this command\'s budget: --cpu measures it anyway';
+          + 'training step far slower than wasm here (README, "Cost at real model sizes"), beyond this command\'s budget: --cpu measures it anyway';
         unmeasured.push({ shape: name, approach, reason, predicted: predictedOf(wasmPrediction) });
         console.log(`not measuring ${name} ${approach}: ${reason}`);
         continue;
