@@ -22,7 +22,7 @@ import { readSafetensors, writeSafetensors } from '../harness/engine/safetensors
 import { BpeTokenizer } from '../harness/engine/tokenizer.js';
 import { exitCodeOf, InputError } from '../harness/errors.js';
 import { importCheckpoint } from '../harness/import-command.js';
-import { logitsMaxAbsDiff } from '../harness/export/safetensors-export.js';
+import { logitsMaxAbsDiff, sourceIdsOf } from '../harness/export/safetensors-export.js';
 
 const BENCH = join(fileURLToPath(new URL('../../', import.meta.url)), 'harness', 'bin', 'bench.js');
 const tmp = mkdtempSync(join(tmpdir(), 'adaptbench-ckpt-io-'));
@@ -98,6 +98,16 @@ test('export then import in the Hugging Face GPT-2 layout gives identical logits
   const reread2 = GPT.fromWeights(back2.config, back2.weights);
   assert.equal(logitsMaxAbsDiff(model, reread2, [ids]), 0);
   reread2.dispose();
+  // Imported as a checkpoint, the numbering is recorded, so an export writes the files' ids back.
+  const imported = await importCheckpoint(renumbered, join(tmp, 'imported-renumbered'));
+  assert.ok(imported.renumbered);
+  const header = loadCheckpoint(imported.dir);
+  assert.deepEqual([...sourceIdsOf(header.header)!], [...sourceIdOf]);
+  const again = join(tmp, 'hf-again');
+  writeHfGpt2(again, header.model.config, await header.model.weights(), header.tokenizer, sourceIdsOf(header.header));
+  header.model.dispose();
+  assert.deepEqual(readFileSync(join(again, 'vocab.json')), readFileSync(join(renumbered, 'vocab.json')));
+  assert.deepEqual(readFileSync(join(again, 'model.safetensors')), readFileSync(join(renumbered, 'model.safetensors')));
   assert.throws(() => writeHfGpt2(dir, model.config, new Map(), tokenizer, null), /already exists/);
 });
 
