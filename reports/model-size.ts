@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { escapeHtml, formatBytes } from './format.js';
-import type { ReportContext, ReportSection } from './html.js';
+import type { LoadedRun } from './load.js';
+import type { GroupSummary } from './summary.js';
 import { FOURFOLD_AT_LEAST } from './ledger.js';
 import type { ClaimId, OutsideOutcome } from './ledger.js';
 
@@ -106,10 +107,16 @@ const cats = ['weightsBytes', 'gradientsBytes', 'optimizerBytes', 'activationsBy
 const num = (s: string): string => `<td class="num">${escapeHtml(s)}</td>`;
 const pct = (p: number, m: number): string => (m === 0 ? '—' : `${((100 * (p - m)) / m >= 0 ? '+' : '')}${((100 * (p - m)) / m).toFixed(1)}%`);
 
-export const modelSizeSection: ReportSection = {
+/** What the section reads of the report's context (html.ts's ReportContext has it; not imported, so html.ts stays the only importer). */
+interface ModelSizeContext {
+  readonly run: Pick<LoadedRun, 'dir' | 'cells'>;
+  readonly groups: readonly GroupSummary[];
+}
+
+export const modelSizeSection = {
   id: 'model-size',
   title: 'At your model size',
-  render(ctx: ReportContext) {
+  render(ctx: ModelSizeContext): string {
     const parts: string[] = [];
     // 1. This run's model, measured in its cells.
     const own = ctx.groups.filter((g) => g.metrics['memory.peakBytes'] && ['full-ft', 'lora', 'qlora'].includes(g.approach));
