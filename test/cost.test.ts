@@ -58,6 +58,15 @@ test('memory model: GPT-2 small weights, gradients and AdamW state, exactly', ()
   assert.equal(bf16.weightsBytes + bf16.gradientsBytes + bf16.optimizerBytes, 8 * 6_738_415_616);
   // Llama LoRA on q and v: r·(4096 + 4096) twice per block, 32 blocks.
   assert.equal(loraParameters(seven, 8, 'qv'), 32 * 2 * 8 * 8192);
+  // 8-bit Adam: two 1-byte moments plus an fp32 absmax per 2048 values each.
+  const eight = predictMemory({ shape: seven, approach: { kind: 'lora', rank: 8, targets: 'qv' }, precision: 'bf16-mixed', optimizer: 'adamw-8bit', batch: 1, seqLen: 512, activations: acts });
+  assert.equal(eight.optimizerBytes, Math.round((2 + 8 / 2048) * 32 * 2 * 8 * 8192));
+  // Recomputation keeps each layer's 2·s·b·h input and one layer: far less than every layer.
+  const noCkpt = predictMemory({ shape: seven, approach: { kind: 'full' }, precision: 'bf16', optimizer: 'adamw', batch: 1, seqLen: 512, activations: { kind: 'korthikanti', recompute: false, flash: false } });
+  // Per layer s·b·h·(34 + 5·a·s/h) with a SwiGLU MLP (3 + 6·f/h instead of 19), plus 6 bytes per logit.
+  const sbh = 512 * 4096, perLayer = sbh * (11 + 3 + (6 * 11008) / 4096 + 4) + 5 * 32 * 512 * 512;
+  assert.equal(noCkpt.activationsBytes, 32 * perLayer + 6 * 512 * 32000);
+  assert.equal(bf16.activationsBytes, 32 * 2 * sbh + sbh * (11 + 3 + (6 * 11008) / 4096 + 4) + 6 * 512 * 32000);
 });
 
 const TINY: ModelShape = { family: 'gpt2', vocab: 1500, width: 96, layers: 2, heads: 4, kvHeads: 4, mlpWidth: 384, context: 48, tied: true };
