@@ -106,8 +106,8 @@ function quantizedBytes(rows: number, cols: number, bits: 4 | 8): number {
  * weight-sized operand of every layer is live (12·d² per layer; the gradients are their own
  * category); for QLoRA the backward pass dequantises NF4 weights again (10·d² per layer).
  * The counts were read off least-squares fits of tf.profile peaks at 11 small shapes per approach
- * (V 1000-5000, d 64-768, 1-3 layers, 4-12 heads, 32-128 tokens, wasm; the cpu backend gave the same
- * bytes), which the rounded counts reproduce within 1.5%; `bench cost` checks them at GPT-2 small
+ * (V 1000-5000, d 64-768, 1-3 layers, 4-12 heads, 32-128 tokens, wasm; full fine-tuning on the cpu
+ * backend gave the same bytes at the 9 shapes tried), which the rounded counts reproduce within 1.5%; `bench cost` checks them at GPT-2 small
  * and medium shapes.
  */
 export const ENGINE_ACTIVATION_COUNTS = Object.freeze({
