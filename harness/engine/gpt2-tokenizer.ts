@@ -74,7 +74,7 @@ export function tokenizerFromVocab(vocab: Readonly<Record<string, number>>, merg
 /** merges.txt: an optional "#version" line, then one "left right" pair per line. */
 export function parseMergesTxt(text: string, file: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  text.split('\n').forEach((line, i) => {
+  text.split(/\r?\n/).forEach((line, i) => {
     if (line === '' || (i === 0 && line.startsWith('#version'))) return;
     const parts = line.split(' ');
     if (parts.length !== 2 || !parts[0] || !parts[1]) throw new TokenizerFilesError(`${file}: line ${i + 1} is not "left right" (got ${JSON.stringify(line.slice(0, 60))})`);
