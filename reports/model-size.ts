@@ -52,7 +52,8 @@ export interface ModelSizeFile {
   readonly costFile: string | null;
   readonly measuredAt: string | null;
   readonly points: readonly MeasuredPoint[];
-  readonly unmeasured: ReadonlyArray<{ readonly shape: string; readonly approach: string; readonly reason: string }>;
+  /** Points that could not be measured, with why and the model's prediction (not a measurement). */
+  readonly unmeasured: ReadonlyArray<{ readonly shape: string; readonly approach: string; readonly reason: string; readonly predicted?: CategoryBytes }>;
   readonly projection: null | {
     readonly name: string;
     readonly title: string;
@@ -142,7 +143,10 @@ export const modelSizeSection = {
         + num(formatBytes(p.rssPeakBytes)) + num(p.tokensPerSec.toFixed(1)) + '</tr>').join('');
       parts.push(`<div class="scroll"><table><thead><tr><th>Shape</th><th>Approach</th><th>Batch x tokens</th><th>Backend</th><th>Weights</th><th>Gradients</th><th>Optimizer</th><th>Activations</th><th>Peak</th><th>RSS peak</th><th>tokens/s</th></tr></thead><tbody>${rows}</tbody></table></div>`);
       parts.push('<p class="note">In parentheses: the memory model\'s prediction against the measurement.</p>');
-      for (const u of file.unmeasured) parts.push(`<p class="not-measured">Not measured: ${escapeHtml(u.shape)} ${escapeHtml(u.approach)}: ${escapeHtml(u.reason)}</p>`);
+      for (const u of file.unmeasured) {
+        const predicted = u.predicted ? ` Predicted by the memory model (not a measurement): peak ${formatBytes(u.predicted.peakBytes)}, of which weights + gradients + optimizer ${formatBytes(u.predicted.weightsBytes + u.predicted.gradientsBytes + u.predicted.optimizerBytes)}.` : '';
+        parts.push(`<p class="not-measured">Not measured: ${escapeHtml(u.shape)} ${escapeHtml(u.approach)}: ${escapeHtml(u.reason)}.${escapeHtml(predicted)}</p>`);
+      }
     }
     // 3. The projection, labelled as one.
     const pj = file?.projection;

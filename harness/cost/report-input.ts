@@ -35,7 +35,10 @@ export function writeModelSizeFile(runDir: string, opts: { costPath?: string; pr
       shape: p.shape, approach: p.approach, batch: p.batch, seqLen: p.seqLen, backend: p.backend, params: p.params,
       measured: p.measured, predicted: p.predicted, rssPeakBytes: p.rssPeakBytes, tokensPerSec: p.tokensPerSec,
     })),
-    unmeasured: (cost?.unmeasured ?? []).map((u) => ({ shape: u.shape, approach: u.approach, reason: u.reason })),
+    unmeasured: (cost?.unmeasured ?? []).map((u) => ({
+      shape: u.shape, approach: u.approach, reason: u.reason,
+      predicted: { peakBytes: u.predicted.peakBytes, weightsBytes: u.predicted.weightsBytes, gradientsBytes: u.predicted.gradientsBytes, optimizerBytes: u.predicted.optimizerBytes, activationsBytes: u.predicted.activationsBytes },
+    })),
     projection: named ? {
       name: opts.project!.toLowerCase(), title: named.title, parameters: rows[0]!.prediction.params.total, shapeSource: named.source,
       activationFormula: rows[0]!.prediction.formulas.activations,
