@@ -202,7 +202,7 @@ const median = (xs: readonly number[]): number => {
 };
 
 /** Engine bytes of the gradients of `trainable` on one batch (variableGrads' output), measured, then freed. */
-function measureGradientBytes(model: GPT, trainable: ReadonlyMap<string, tf.Variable>, batch: Batch): number {
+export function measureGradientBytes(model: GPT, trainable: ReadonlyMap<string, tf.Variable>, batch: Batch): number {
   const inputs = (): [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D] => [
     tf.tensor2d(batch.ids, [batch.batchSize, batch.seqLen], 'int32'), tf.tensor1d(batch.targets, 'int32'), tf.tensor1d(batch.weights, 'float32'),
   ];
@@ -217,6 +217,22 @@ function measureGradientBytes(model: GPT, trainable: ReadonlyMap<string, tf.Vari
   r.value.dispose();
   for (const g of Object.values(r.grads)) g.dispose();
   return bytes;
+}
+
+/**
+ * One training step under tf.profile, its peak split by category. Engine bytes that are not this
+ * training's (a cell's copy of the base, caches) are live before the step: the step's own peak is
+ * the profile's peak without them; activations are what remains of it.
+ */
+export async function profiledTrainStep(model: GPT, trainable: ReadonlyMap<string, tf.Variable>, optimizer: AdamW, batch: Batch, lr: number, clipNorm: number,
+  known: { weightsBytes: number; gradientsBytes: number; optimizerBytes: number }): Promise<{ loss: number; memory: MemoryBreakdown; outsideBytes: number }> {
+  const { weightsBytes, gradientsBytes, optimizerBytes } = known;
+  const outsideBytes = tf.memory().numBytes - weightsBytes - optimizerBytes;
+  let r: { loss: number } = { loss: NaN };
+  const info = await tf.profile(() => { r = trainStep(model, trainable, optimizer, batch, lr, clipNorm); });
+  const peakBytes = info.peakBytes - outsideBytes;
+  const memory = { peakBytes, weightsBytes, gradientsBytes, optimizerBytes, activationsBytes: peakBytes - weightsBytes - gradientsBytes - optimizerBytes };
+  return { loss: r.loss, memory, outsideBytes };
 }
 
 /**
@@ -263,18 +279,10 @@ export async function fineTune(ctx: CellContext, spec: FineTuneSpec): Promise<Fi
       let loss: number;
       try {
         if (step === PROFILE_STEP) {
-          // Engine bytes that are not this training's (the cell's copy of the base, caches) are
-          // live before the step: the step's own peak is the profile's peak without them.
-          const startBytes = tf.memory().numBytes;
-          outsideBytes = startBytes - spec.weightsBytes - optimizerBytes;
-          let r: { loss: number } = { loss: NaN };
-          const info = await tf.profile(() => { r = trainStep(model, trainable, optimizer, batch, lr, opts.clipNorm); });
-          loss = r.loss;
-          const peakBytes = info.peakBytes - outsideBytes;
-          memory = {
-            peakBytes, weightsBytes: spec.weightsBytes, gradientsBytes, optimizerBytes,
-            activationsBytes: peakBytes - spec.weightsBytes - gradientsBytes - optimizerBytes,
-          };
+          const profiled = await profiledTrainStep(model, trainable, optimizer, batch, lr, opts.clipNorm, { weightsBytes: spec.weightsBytes, gradientsBytes, optimizerBytes });
+          loss = profiled.loss;
+          memory = profiled.memory;
+          outsideBytes = profiled.outsideBytes;
         } else {
           const s0 = performance.now();
           loss = trainStep(model, trainable, optimizer, batch, lr, opts.clipNorm).loss;

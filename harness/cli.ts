@@ -22,6 +22,9 @@ import { registerRetrievalCommand } from './retrieval-bench.js';
 import { parseBytes, registerCompareCommand } from '../reports/commands.js';
 import { registerExportCommand } from './export/command.js';
 import { exportTrec } from './trec-export.js';
+import { registerCostCommand } from './cost/command.js';
+import { registerImportCommand } from './import-command.js';
+import { writeModelSizeFile } from './cost/report-input.js';
 import { runIdOf } from './manifest.js';
 import { ENGINE_PATHS, formatPerf, formatPerfPaths, REFERENCE_SHAPE, runPerf, runPerfPaths, type EnginePath, type PerfApproach } from './perf.js';
 import { DEFAULT_MODEL_CONFIG } from './engine/config.js';
@@ -264,11 +267,13 @@ async function perfCommand(flags: PerfFlags): Promise<void> {
   }
 }
 
-async function reportCommand(run: string, flags: { memoryBudget?: number }): Promise<void> {
+async function reportCommand(run: string, flags: { memoryBudget?: number; project?: string; cost?: string }): Promise<void> {
   const dir = resolve(run);
   if (!existsSync(manifestPath(dir))) {
     throw new UsageError(`run folder ${dir} holds no run (no manifest.json). Fix: give a run folder, e.g. results/<run id>`);
   }
+  const modelSize = writeModelSizeFile(dir, { ...(flags.project ? { project: flags.project } : {}), ...(flags.cost ? { costPath: flags.cost } : {}) });
+  if (modelSize) console.log(`report: ${modelSize}`);
   const { files } = await writeReports(dir, { memoryBudgetBytes: flags.memoryBudget ?? null });
   for (const f of files) console.log(`report: ${f}`);
 }
@@ -322,6 +327,10 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
 
   registerExportCommand(program, setExit);
 
+  registerCostCommand(program);
+
+  registerImportCommand(program);
+
   program.command('doctor').description('check every dependency and which engine backend would run')
     .addOption(new Option('--backend <name>', 'check this backend only').choices([...BACKENDS]))
     .action(async (flags: { backend?: string }) => setExit(await doctorCommand(flags)));
@@ -358,6 +367,8 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
   program.command('report').description('rebuild the CSV, HTML and PNG reports of a run from its JSON')
     .argument('<run>', 'run folder, e.g. results/20250101-120000')
     .option('--memory-budget <size>', 'recommend only rows whose peak memory fits, e.g. 512MiB', parseBytes('--memory-budget'))
+    .option('--project <shape>', 'add a projection to this size to "At your model size" (7b, 13b, 70b, 3b, 65b, gpt2-xl)')
+    .option('--cost <file>', 'the `bench cost` measurements to show (default results/cost/cost.json where it exists)')
     .action(reportCommand);
 
   registerCompareCommand(program, setExit);

@@ -14,6 +14,7 @@ import type { SuiteInfo } from './suite-info.js';
 import { bestOf } from './summary.js';
 import type { BestResult, GroupSummary, MetricSummary } from './summary.js';
 import { ledgerSection, verdictSection } from './verdict.js';
+import { modelSizeSection } from './model-size.js';
 
 export { escapeHtml } from './format.js';
 
@@ -342,7 +343,7 @@ const retrievalSection: ReportSection = {
 /** The report's sections, in page order: verdict, numbers, charts, the ledger in full, then details. */
 export const REPORT_SECTIONS: readonly ReportSection[] = [
   verdictSection, summarySection, confusionSection,
-  chartSection('memory-breakdown'), chartSection('quality-memory'), chartSection('train-throughput'), chartSection('latency'),
+  chartSection('memory-breakdown'), modelSizeSection, chartSection('quality-memory'), chartSection('train-throughput'), chartSection('latency'),
   chartSection('retrieval'), retrievalSection, chartSection('learning-forgetting'), chartSection('rank-sweep'),
   ledgerSection, failuresSection, missingSection, samplesSection, manifestSection, definitionsSection,
 ];

@@ -20,6 +20,7 @@ import { recommendAll } from './recommend.js';
 import type { RecommendOptions } from './recommend.js';
 import { suiteInfo, suitesOf } from './suite-info.js';
 import { summarizeRun } from './summary.js';
+import { atSizeOutcomes, loadModelSize } from './model-size.js';
 
 export { loadRun } from './load.js';
 export type { LoadedRun } from './load.js';
@@ -65,7 +66,7 @@ export function buildReportContext(run: LoadedRun, options: RecommendOptions = {
     groups,
     suites: suites.map((s) => suiteInfo(s, groups)),
     charts: buildCharts(suites, groups),
-    ledger: evaluateLedger(suites, groups),
+    ledger: evaluateLedger(suites, groups, atSizeOutcomes(loadModelSize(run.dir))),
     recommendations: recommendAll(suites, groups, options),
   };
 }

@@ -404,7 +404,34 @@ export const CLAIMS = {
       return { suite: wide.suite, out };
     },
   },
+  'lora-less-memory-at-size': {
+    claim: 'LoRA needs less memory to train than full fine-tuning, at GPT-2 small and medium sizes.',
+    source: 'Hu et al. 2021 (3 times less GPU memory for GPT-3 175B)',
+    rule: 'Peak engine bytes of one training step that `bench cost` measured at the same shape, batch and tokens: held where LoRA\'s is lower than full '
+      + 'fine-tuning\'s at every measured size, not held otherwise. Where full fine-tuning could not be measured, its weights + gradients + AdamW state '
+      + '(counted exactly: a lower bound of its peak) stand in. Engine bytes are deterministic, so one measurement decides a point.',
+    // Decided by `bench cost` measurements (evaluateLedger's `outside`), on no suite.
+    appliesTo: () => false,
+    needs: 'the GPT-2 small/medium points of `bench cost` (run it, then `bench report <run>`)',
+    evaluate: (): Outcome => ({ missing: 'decided by `bench cost` measurements, not by a suite' }),
+  },
+  'quantized-fourfold-at-size': {
+    claim: 'Quantising the base to 4 bits cuts its memory about fourfold, at GPT-2 small and medium sizes.',
+    source: 'Dettmers et al. 2023, "QLoRA" (4-bit NormalFloat against a 16-bit base)',
+    rule: `Stored weight bytes that \`bench cost\` measured, LoRA (fp32 base) over QLoRA (NF4 base): held where at least ${FOURFOLD_AT_LEAST}-fold at every measured size; not held otherwise.`,
+    // Decided by `bench cost` measurements (evaluateLedger's `outside`), on no suite.
+    appliesTo: () => false,
+    needs: 'the GPT-2 small/medium points of `bench cost` (run it, then `bench report <run>`)',
+    evaluate: (): Outcome => ({ missing: 'decided by `bench cost` measurements, not by a suite' }),
+  },
 } as const satisfies Record<string, ClaimDefinition>;
+
+/** A verdict decided outside the run's suites (the `bench cost` points), with its numbers. */
+export interface OutsideOutcome {
+  readonly suite: string;
+  readonly verdict: Verdict;
+  readonly finding: string;
+}
 
 export type ClaimId = keyof typeof CLAIMS;
 export const CLAIM_IDS = Object.keys(CLAIMS) as ClaimId[];
@@ -414,12 +441,17 @@ export const CLAIM_IDS = Object.keys(CLAIMS) as ClaimId[];
  * where it is measurable (one entry each), a claim over suites once; a claim measurable nowhere is
  * one "not measured" entry that says what it lacks.
  */
-export function evaluateLedger(suites: readonly string[], groups: readonly GroupSummary[]): ClaimResult[] {
+export function evaluateLedger(suites: readonly string[], groups: readonly GroupSummary[], outside: Partial<Record<ClaimId, OutsideOutcome>> = {}): ClaimResult[] {
   const infos = suites.map((s) => suiteInfo(s, groups));
   const results: ClaimResult[] = [];
   for (const id of CLAIM_IDS) {
     const def: ClaimDefinition = CLAIMS[id];
     const head = { id, claim: def.claim, source: def.source, rule: def.rule };
+    const decided = outside[id];
+    if (decided) {
+      results.push({ ...head, ...decided, evidence: [] });
+      continue;
+    }
     const outcomes = 'evaluateRun' in def
       ? [def.evaluateRun(infos, groups)]
       : infos.filter((s) => def.appliesTo?.(s) ?? true).map((s) => ({ suite: s.name, out: def.evaluate(new SuiteRows(s, groups)) }));

@@ -26,9 +26,12 @@ import { gptToOnnx, ONNX_OPSET, type GptGraphSource } from './gpt-onnx.js';
 import { LATENCY_SETTINGS, requestProblems } from './latency.js';
 import { latencyPrompt, producerVersion, weightsSha256 } from './serving-latency.js';
 import { ORT_THREADING, OnnxDecoder } from './session.js';
+import { exportSafetensors, sourceIdsOf, type SafetensorsExport } from './safetensors-export.js';
 
 export const EXPORT_FORMS = ['merged', 'unmerged'] as const;
 export type ExportForm = (typeof EXPORT_FORMS)[number];
+export const EXPORT_FORMATS = ['onnx', 'safetensors'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportRequest {
   readonly run: string;
@@ -40,6 +43,8 @@ export interface ExportRequest {
   /** Which suite's cell, in a run of several suites. */
   readonly suite?: string;
   readonly form: ExportForm;
+  /** onnx (a file, the default) or safetensors (a folder in the Hugging Face GPT-2 layout). */
+  readonly format?: ExportFormat;
   /** The check against tfjs: prompt length and new tokens. */
   readonly promptTokens: number;
   readonly newTokens: number;
@@ -54,6 +59,8 @@ export interface ExportResult {
   readonly servedWeightsSha256: string;
   /** Whether the re-created weights were checked against the run's record (false: the run predates the record). */
   readonly verified: boolean;
+  /** With --format safetensors: the folder written and its read-back check. */
+  readonly safetensors?: SafetensorsExport;
 }
 
 interface CellRecord {
@@ -113,7 +120,9 @@ function graphSource(outcome: ApproachOutcome, form: ExportForm, weights: Readon
 
 export async function exportFromRun(req: ExportRequest): Promise<ExportResult> {
   const found = findCell(req);
-  const file = checkOut(req.out);
+  if (req.format === 'safetensors' && req.form === 'unmerged') throw new UsageError('--form unmerged: the safetensors layout holds one GPT-2 model, the merged one. Fix: leave out --form unmerged');
+  const file = req.format === 'safetensors' ? resolve(req.out) : checkOut(req.out);
+  if (req.format === 'safetensors' && existsSync(file)) throw new UsageError(`--out ${req.out} already exists. Fix: give a new folder for the safetensors layout`);
   const problems = requestProblems(req.promptTokens, req.newTokens, found.config, { prompt: '--prompt-tokens', newTokens: '--new-tokens' });
   if (problems.length) throw new UsageError(problems.join('; '));
   const spec = found.cell.cell;
@@ -162,6 +171,14 @@ export async function exportFromRun(req: ExportRequest): Promise<ExportResult> {
       throw new Error(`the re-created ${spec.label} model differs from the one the run served (weights sha256 ${sha.slice(0, 16)} vs ${found.servedSha256.slice(0, 16)}): training did not reproduce here (backend ${backend.name}; the run used ${backendName ?? 'unknown'}). Nothing written`);
     }
     req.log(found.servedSha256 ? `the re-created model is the run's served model (weights sha256 ${sha.slice(0, 16)})` : 'the run records no hash of its served weights (made before latency was measured): the re-created model cannot be checked against it');
+    if (req.format === 'safetensors') {
+      const prompt = latencyPrompt(base.tokenizer, data.documents.map((d) => d.text), req.promptTokens);
+      const st = await exportSafetensors(file, outcome.model, base.tokenizer, sourceIdsOf(base.header), prompt, {
+        adaptbench_run: found.runId, adaptbench_cell: spec.id, base_checkpoint_sha256: found.checkpointHash, served_weights_sha256: sha,
+      });
+      const eq = { maxAbsDiff: st.readBackMaxAbsDiff, maxAbsLogit: NaN, tokensEqual: true, onnxTokens: [], tfjsTokens: [], prompts: 1, newTokens: 0 };
+      return { file, bytes: st.bytes, cellId: spec.id, equivalence: eq, servedWeightsSha256: sha, verified: found.servedSha256 !== null, safetensors: st };
+    }
     const source = graphSource(outcome, req.form, weights, spec.label);
     const bytes = gptToOnnx(source, {
       producerVersion: producerVersion(),
@@ -205,18 +222,24 @@ export function registerExportCommand(program: Command, setExit: (code: number) 
   program.command('export').description('write a cell\'s served model as ONNX (re-created from the run: same approach, config, seed and backend), checked against tfjs first')
     .argument('<run>', 'run folder, e.g. results/20250101-120000')
     .argument('<approach>', 'approach row of the run, e.g. lora')
-    .requiredOption('--out <file>', 'the .onnx file to write')
+    .requiredOption('--out <file>', 'the .onnx file to write (--format safetensors: a new folder)')
+    .addOption(new Option('--format <format>', 'onnx, or safetensors: the Hugging Face GPT-2 layout (config.json, model.safetensors, vocab.json, merges.txt)').choices([...EXPORT_FORMATS]).default('onnx'))
     .option('--seed <n>', 'the seed whose cell to export (default: the run\'s first)', anyInteger('--seed'))
     .option('--suite <name>', 'the suite whose cell to export, in a run of several suites')
     .addOption(new Option('--form <form>', 'merged: as served; unmerged: the adapter branch x·A·B kept in the graph').choices([...EXPORT_FORMS]).default('merged'))
     .option('--prompt-tokens <n>', 'prompt length of the check against tfjs', anyInteger('--prompt-tokens'), LATENCY_SETTINGS.promptTokens)
     .option('--new-tokens <n>', 'new tokens of the check against tfjs', anyInteger('--new-tokens'), LATENCY_SETTINGS.newTokens)
-    .action(async (run: string, approach: string, flags: { out: string; seed?: number; suite?: string; form: ExportForm; promptTokens: number; newTokens: number }) => {
+    .action(async (run: string, approach: string, flags: { out: string; seed?: number; suite?: string; form: ExportForm; format: ExportFormat; promptTokens: number; newTokens: number }) => {
       const r = await exportFromRun({
-        run, approach, out: flags.out, form: flags.form, promptTokens: flags.promptTokens, newTokens: flags.newTokens, log: (line) => console.log(line),
+        run, approach, out: flags.out, form: flags.form, format: flags.format, promptTokens: flags.promptTokens, newTokens: flags.newTokens, log: (line) => console.log(line),
         ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
         ...(flags.suite !== undefined ? { suite: flags.suite } : {}),
       });
+      if (r.safetensors) {
+        console.log(`safetensors: ${r.safetensors.files.join(', ')} (${r.bytes} bytes), cell ${r.cellId}; read back: max |logits diff| ${r.safetensors.readBackMaxAbsDiff} on a ${flags.promptTokens}-token prompt. Import it with \`bench import ${r.file}\``);
+        setExit(0);
+        return;
+      }
       console.log([
         `onnx: ${r.file} (${r.bytes} bytes, opset ${ONNX_OPSET}), ${flags.form} form of cell ${r.cellId}`,
         `checked against tfjs on a ${flags.promptTokens}-token prompt and ${flags.newTokens} new tokens: max |logits diff| ${r.equivalence.maxAbsDiff.toExponential(2)} (<= ${LOGITS_TOLERANCE}), greedy tokens equal`,
