@@ -1,7 +1,6 @@
 // LoRA: a frozen copy of the base with low-rank adapters (harness/engine/lora.ts) on the target
 // layers; only A and B train. Served merged (W + (alpha/r)·A·B, no extra matmuls), which is how a
 // LoRA model is deployed; the cell checks that merging changes the logits only by float rounding.
-import { tf } from '../harness/engine/backend.js';
 import type { ModelConfig } from '../harness/engine/config.js';
 import { GPT } from '../harness/engine/model.js';
 import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf, type LoraSettings } from '../harness/engine/lora.js';
@@ -35,9 +34,7 @@ export function mergedLora(settings: LoraSettings, seed: number): AdapterServing
       };
     },
     merge(model, adapter) {
-      // In a tidy: LoraAdapter.merge assigns each new W from a tensor it keeps no handle to (one
-      // leaked handle per merged module); the variables keep the values, the handles go.
-      tf.tidy(() => adapter.merge(model));
+      adapter.merge(model);
       model.adapter = null;
       return model;
     },

@@ -178,7 +178,8 @@ export class LoraAdapter implements LinearAdapter {
     if (this.mergedInto) throw new Error('LoRA adapter is already merged');
     for (const m of this.modules) {
       const w = model.p(`${m}.weight`);
-      w.assign(tf.tidy(() => tf.add(w, this.deltaWeight(m))));
+      // The sum is freed once assigned (the variable keeps its own copy of the values).
+      tf.tidy(() => { w.assign(tf.add(w, this.deltaWeight(m))); });
     }
     this.mergedInto = model;
   }
@@ -189,7 +190,7 @@ export class LoraAdapter implements LinearAdapter {
     if (!model) throw new Error('LoRA adapter is not merged');
     for (const m of this.modules) {
       const w = model.p(`${m}.weight`);
-      w.assign(tf.tidy(() => tf.sub(w, this.deltaWeight(m))));
+      tf.tidy(() => { w.assign(tf.sub(w, this.deltaWeight(m))); });
     }
     this.mergedInto = null;
   }
