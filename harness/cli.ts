@@ -20,7 +20,7 @@ import { registerMergeCommand } from './merge.js';
 import { parseShard } from './shard.js';
 import { registerRetrievalCommand } from './retrieval-bench.js';
 import { parseBytes, registerCompareCommand } from '../reports/commands.js';
-import { registerExportCommand } from './export/command.js';
+import { registerExportCommand } from './export-command.js';
 import { exportTrec } from './trec-export.js';
 import { registerCostCommand } from './cost/command.js';
 import { registerImportCommand } from './import-command.js';
