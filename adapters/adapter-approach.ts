@@ -153,7 +153,7 @@ function scratchDir(prefix: string): { dir: string; remove(): void } {
 export function checkIds(ctx: CellContext): tf.Tensor2D {
   const rows = 2, len = 32;
   const tok = ctx.base.tokenizer;
-  const texts = ctx.data.documents.length ? ctx.data.documents.map((d) => d.text) : ctx.data.train.map((ex) => ctx.prompts.demonstration(ex));
+  const texts = ctx.prompts.sampleTexts(ctx.data);
   const ids: number[] = [];
   for (const text of texts) {
     ids.push(...tok.encode(text), tok.eotId);

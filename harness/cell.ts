@@ -278,10 +278,9 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     const rssPeakBytes = process.resourceUsage().maxRSS * 1024;
     const latencySettings = latencySettingsFor(model.config);
     log('timing inference latency: ONNX exports in onnxruntime-node, and the model as trained in tfjs');
-    const latencyTexts = data.documents.length ? data.documents.map((d) => d.text) : data.train.map((ex) => p.prompts.demonstration(ex));
     const latency = await measureServingLatency({
       base: base.model, served: model, ...(outcome.serving ? { serving: outcome.serving } : {}), approach: approach.name,
-      prompt: latencyPrompt(tokenizer, latencyTexts, latencySettings.promptTokens),
+      prompt: latencyPrompt(tokenizer, p.prompts.sampleTexts(data), latencySettings.promptTokens),
       promptSource: `the first ${latencySettings.promptTokens} tokens of the suite's ${data.documents.length ? 'documents' : 'training examples'}`,
       settings: latencySettings, seedKey: `latency:${spec.id}`, log,
     });

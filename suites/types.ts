@@ -97,13 +97,6 @@ export interface Suite extends SuiteDefinition {
   buildData(seed: number): SuiteData;
 }
 
-/** The suite's headline metric: the first it declares. */
-export function headlineOf(suite: Pick<SuiteDefinition, 'metrics'>): SuiteMetric {
-  const m = suite.metrics[0];
-  if (!m) throw new Error('a suite declares at least one metric');
-  return m;
-}
-
 /** The suite with its training budget capped at `steps` (--train-steps); the suite itself without a cap. */
 export function withTrainSteps(suite: Suite, steps: number | undefined): Suite {
   const train = suite.budget.train;

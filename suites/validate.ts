@@ -6,7 +6,7 @@ import { contentHash } from '../datasets/hash.js';
 import { InputError } from '../harness/errors.js';
 import { METRICS, type MetricId } from '../harness/metrics/definitions.js';
 import { findTaskType, goldKeysOfAllTasks, taskTypeNames } from '../tasks/registry.js';
-import type { FieldProblem, TaskType } from '../tasks/types.js';
+import type { TaskType } from '../tasks/types.js';
 import { templateFields } from './template.js';
 import { FIT_KEEPS, type FitKeep, type PromptSpec, type SuiteBudget, type SuiteData, type SuiteDefinition, type SuiteFiles, type SuiteMetric } from './types.js';
 
@@ -392,9 +392,4 @@ export function buildSuiteData(definition: SuiteDefinition, task: TaskType, sour
   if (problems.length) return { data: null, problems };
   const body = { definition, documents, train, test, qrels, heldOut };
   return { data: { documents, train, test, qrels, heldOut, contentHash: contentHash(body) }, problems };
-}
-
-/** Problems as FieldProblems of one file (for callers that collect from several places). */
-export function fieldProblemsAt(file: string, line: number | null, list: readonly FieldProblem[]): SuiteProblem[] {
-  return list.map((p) => ({ file, line, field: p.field, message: p.message, fix: p.fix }));
 }

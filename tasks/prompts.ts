@@ -78,6 +78,11 @@ export class SuitePrompts {
     return this.render(ex) + this.target(ex);
   }
 
+  /** Texts that stand for the suite's inputs (fixed model inputs to compare or time on): its documents, or its labelled training examples. */
+  sampleTexts(data: SuiteData): string[] {
+    return data.documents.length ? data.documents.map((d) => d.text) : data.train.map((ex) => this.demonstration(ex));
+  }
+
   /** What RAG retrieves from for this suite: its documents, or (where the task type allows) its labelled training examples. */
   retrievalCorpus(data: SuiteData): RetrievalCorpus {
     if (data.documents.length > 0 || !this.task.demonstrations) return { kind: 'documents', documents: data.documents };
@@ -116,7 +121,8 @@ export class SuitePrompts {
     return { ex: fitted, tokensCut: tokens - Math.min(left, budget) };
   }
 
-  private count(which: 'test' | 'train', tokensCut: number): void {
+  /** Counts one prompt served (test) or trained on (train) whose example lost `tokensCut` tokens to fitting. */
+  record(which: 'test' | 'train', tokensCut: number): void {
     const c = this.counts[which];
     c.prompts += 1;
     if (tokensCut > 0) {
@@ -129,7 +135,7 @@ export class SuitePrompts {
   closedBook(examples: readonly Example[]): string[] {
     return examples.map((ex) => {
       const f = this.fitExample(ex, this.testBudget);
-      this.count('test', f.tokensCut);
+      this.record('test', f.tokensCut);
       return this.render(f.ex);
     });
   }
@@ -145,10 +151,6 @@ export class SuitePrompts {
     return { ...fit, prompt: this.render(f.ex, [...fit.passages].reverse()), exampleTokensCut: f.tokensCut };
   }
 
-  /** Counts one prompt served (test) or trained on (train) whose example lost `tokensCut` tokens to fitting. */
-  record(which: 'test' | 'train', tokensCut: number): void {
-    this.count(which, tokensCut);
-  }
 
   /** Tokens a training row leaves for the prompt of `ex`: the row less its target and end-of-text. */
   rowBudget(ex: Example, seqLen: number): number {
@@ -160,7 +162,7 @@ export class SuitePrompts {
     let text = prompt;
     if (text === undefined) {
       const f = this.fitExample(ex, this.rowBudget(ex, seqLen));
-      this.count('train', f.tokensCut);
+      this.record('train', f.tokensCut);
       text = this.render(f.ex);
     }
     const p = this.tokenizer.encode(text);

@@ -73,7 +73,7 @@ const TINY: ModelShape = { family: 'gpt2', vocab: 1500, width: 96, layers: 2, he
 const tinyPoints: CostPoint[] = [];
 
 test('memory model against real training steps of tiny models (each category)', async () => {
-  const shape: ModelShape = { family: 'gpt2', vocab: 1500, width: 96, layers: 2, heads: 4, kvHeads: 4, mlpWidth: 384, context: 48, tied: true };
+  const shape = TINY;
   const config = engineConfigOf(shape);
   assert.ok(!('problem' in config));
   for (const approach of ['full', 'lora', 'qlora'] as CostApproach[]) {

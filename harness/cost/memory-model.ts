@@ -117,7 +117,7 @@ export const ENGINE_ACTIVATION_COUNTS = Object.freeze({
 } as const);
 
 export function predictMemory(input: MemoryModelInput): MemoryPrediction {
-  const { shape: s, approach: a, precision, optimizer, batch: B, seqLen: T } = input;
+  const { shape: s, approach: a, precision, optimizer } = input;
   const P = countShapeParameters(s);
   const trainable = a.kind === 'full' ? P : loraParameters(s, a.rank, a.targets);
   const computeBytes = precision === 'fp32' ? 4 : 2;
