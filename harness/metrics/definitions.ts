@@ -133,6 +133,14 @@ export const METRICS = {
     label: 'Cell wall time', unit: 's', higherIsBetter: false,
     description: 'Wall-clock seconds of the whole cell, from process start to result.',
   },
+  // Where a cell's time goes, stage by stage (they add up to about cell.wallSec, process start aside).
+  'time.prepareSec': { label: 'Time: prepare', unit: 's', higherIsBetter: false, description: 'Seconds to start the backend, load the checkpoint, build the suite\'s data and prompts.' },
+  'time.beforeSec': { label: 'Time: capability before', unit: 's', higherIsBetter: false, description: 'Seconds measuring the base model\'s held-out capability (0 when read from the cache of an identical earlier measurement).' },
+  'time.adaptSec': { label: 'Time: adapt', unit: 's', higherIsBetter: false, description: 'Seconds the approach ran: training, indexing, merging.' },
+  'time.updateSec': { label: 'Time: update', unit: 's', higherIsBetter: false, description: 'Seconds of the update to changed facts (suites with an update), measurements of it included.' },
+  'time.forgettingSec': { label: 'Time: capability after', unit: 's', higherIsBetter: false, description: 'Seconds measuring the adapted model\'s held-out capability.' },
+  'time.qualitySec': { label: 'Time: quality', unit: 's', higherIsBetter: false, description: 'Seconds answering and scoring the test examples (the k sweep included).' },
+  'time.latencySec': { label: 'Time: latency', unit: 's', higherIsBetter: false, description: 'Seconds exporting to ONNX and timing inference latency.' },
   // issue 4: fine-tuning
   'train.samplesPerSec': {
     label: 'Training samples/s', unit: 'samples/s', higherIsBetter: true,
@@ -243,6 +251,34 @@ export const METRICS = {
     label: 'Gold passage in prompt', unit: '', higherIsBetter: true,
     description: 'Share of test prompts that contain a passage of the document stating the answer, after fitting the context.',
   },
+  'retrieval.evidenceCoverage': {
+    label: 'Evidence coverage', unit: '', higherIsBetter: true,
+    description: 'Mean over test questions of the share of the documents its answer needs (its docIds) that have a passage in its prompt, after fitting the context; 0 for a closed-book prompt.',
+  },
+  // The k sweep (suites with kSweep: corpus-wide): the same retriever at k = 1, 3, 10 and as many
+  // passages as fit the context, each k answered and scored like the cell's own k.
+  'sweep.coverageAtK1': { label: 'Evidence coverage, k = 1', unit: '', higherIsBetter: true, description: 'retrieval.evidenceCoverage with 1 passage retrieved per question.' },
+  'sweep.coverageAtK3': { label: 'Evidence coverage, k = 3', unit: '', higherIsBetter: true, description: 'retrieval.evidenceCoverage with 3 passages retrieved per question.' },
+  'sweep.coverageAtK10': { label: 'Evidence coverage, k = 10', unit: '', higherIsBetter: true, description: 'retrieval.evidenceCoverage with 10 passages retrieved per question (fewer reach the prompt where the context cannot hold them).' },
+  'sweep.coverageAtFit': { label: 'Evidence coverage, k = as many as fit', unit: '', higherIsBetter: true, description: 'retrieval.evidenceCoverage with as many passages as the context holds (sweep.kFit).' },
+  'sweep.kFit': { label: 'k that fits the context', unit: 'count', higherIsBetter: null, description: 'Mean number of passages that fit a test prompt when retrieval asks for every chunk: the k of the sweep.*AtFit metrics.' },
+  'sweep.headlineAtK1': { label: 'Headline metric, k = 1', unit: '', higherIsBetter: true, description: 'The suite\'s headline metric with 1 passage retrieved per question.' },
+  'sweep.headlineAtK3': { label: 'Headline metric, k = 3', unit: '', higherIsBetter: true, description: 'The suite\'s headline metric with 3 passages retrieved per question.' },
+  'sweep.headlineAtK10': { label: 'Headline metric, k = 10', unit: '', higherIsBetter: true, description: 'The suite\'s headline metric with 10 passages retrieved per question.' },
+  'sweep.headlineAtFit': { label: 'Headline metric, k = as many as fit', unit: '', higherIsBetter: true, description: 'The suite\'s headline metric with as many passages as fit the context.' },
+  // Facts that change (fresh-facts): every approach is adapted on the old facts, then updated with
+  // the changed documents (re-indexed, or trained on further), and asked about every fact again.
+  'fresh.newFactAccuracy': { label: 'Changed facts: new answer', unit: '', higherIsBetter: true, description: 'Exact match against the new value, over test questions on facts changed by the update.' },
+  'fresh.staleRate': { label: 'Changed facts: stale answer', unit: '', higherIsBetter: false, description: 'Share of test questions on changed facts answered with the old value (exact match against it).' },
+  'fresh.unchangedAccuracy': { label: 'Unchanged facts', unit: '', higherIsBetter: true, description: 'Exact match over test questions on facts the update left alone, after the update (did it break them).' },
+  'update.wallSec': { label: 'Update time', unit: 's', higherIsBetter: false, description: 'Wall time of the update: re-embedding and re-indexing the changed documents, or training on them (or retraining from the base).' },
+  'update.tokens': { label: 'Update tokens', unit: 'tokens', higherIsBetter: false, description: 'Tokens the update processed: embedded for re-indexing, or seen by the optimiser in training.' },
+  'update.peakBytes': { label: 'Update peak memory', unit: 'bytes', higherIsBetter: false, description: 'Peak engine bytes (tf.profile) over the update\'s heaviest step: a training step, or the re-embedding; plus the index\'s bytes when re-indexing.' },
+  'update.documents': { label: 'Documents updated', unit: 'count', higherIsBetter: null, description: 'Documents re-embedded (retrieval) or trained on (fine-tuning) in the update.' },
+  'update.indexAgreement': { label: 'Re-indexed = rebuilt', unit: '', higherIsBetter: true, description: 'Share of test queries whose top-k ids from the updated index equal those of an index built from scratch on the new documents (1 for exact search by construction).' },
+  // Peak memory by phase, so rows that train and rows that do not compare on the same phase.
+  'memory.trainPeakBytes': { label: 'Peak memory, training step', unit: 'bytes', higherIsBetter: false, description: 'tf.profile().peakBytes over one training step; null for approaches that do not train.' },
+  'memory.servePeakBytes': { label: 'Peak memory, serving', unit: 'bytes', higherIsBetter: false, description: 'tf.profile().peakBytes over one evaluation batch of the served model (8 x context held-out Brown tokens), for every approach.' },
   // issue 6: inference latency after merging. The served model exported to ONNX and run by
   // onnxruntime-node, timed with tinybench after warm-up; a request is a prefill of a fixed-length
   // prompt then one cached decode step per new token (harness/export/).
