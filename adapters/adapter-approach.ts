@@ -14,7 +14,7 @@ import { countBaseParameters } from '../harness/engine/params.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
 import type { Example } from '../suites/types.js';
 import type { TrainingExample } from '../tasks/prompts.js';
-import { copyOf, fineTune, fullCheckpointBytes, type FineTuneResult } from './training.js';
+import { copyOf, fineTune, fineTuneWithUpdate, fullCheckpointBytes, type FineTuneResult, type FineTuneSpec } from './training.js';
 import type { ApproachOutcome, CellContext, ServingForms } from './types.js';
 
 /** What holds engine memory until it is freed: a model, an adapter, an index. */
@@ -81,11 +81,13 @@ export async function runAdapterApproach<A extends LoraAdapter, P = void>(ctx: C
     const base = countBaseParameters(model.config);
     const trainable = adapter.parameterCount;
     const baseBytes = recipe.baseWeightsBytes?.(model.config) ?? 4 * base;
-    const t = await fineTune(ctx, {
+    const spec: FineTuneSpec = {
       approach: recipe.approach, model, trainable: adapter.variables(), decayed: new Set(), lr: ctx.config['lr'] as number,
       weightDecay: 0, weightsBytes, analyticWeightsBytes: baseBytes + 4 * trainable, setTraining: (on) => { adapter.training = on; },
       ...(recipe.examples ? { examples: recipe.examples(prepared) } : {}),
-    });
+    };
+    // An approach with its own examples (lora-rag) takes in changed facts by its index, not by training.
+    const { result: t, update } = recipe.examples ? { result: await fineTune(ctx, spec), update: undefined } : await fineTuneWithUpdate(ctx, spec);
 
     const scratch = scratchDir(recipe.approach);
     let adapterBytes: number;
@@ -130,6 +132,7 @@ export async function runAdapterApproach<A extends LoraAdapter, P = void>(ctx: C
         notes: { ...t.notes, ...own.notes, ...recipe.serving.notes },
         inputs: { ...t.inputs, ...own.inputs },
       },
+      ...(update ? { update } : {}),
       dispose: free,
     };
   } catch (err) {

@@ -2,7 +2,7 @@
 // training data and budget (adapters/training.ts). It serves as trained, and ships a full checkpoint.
 import { tf } from '../harness/engine/backend.js';
 import { countBaseParameters } from '../harness/engine/params.js';
-import { copyOf, fineTune, fullCheckpointBytes, learningRateProblems } from './training.js';
+import { copyOf, fineTuneWithUpdate, fullCheckpointBytes, learningRateProblems, updateModeProblems } from './training.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
 
 /** AdamW's decoupled decay on linear and embedding weights, as in pretraining. */
@@ -10,9 +10,9 @@ export const FULL_FT_WEIGHT_DECAY = 0.01;
 
 export const fullFt: Approach = Object.freeze({
   name: 'full-ft',
-  description: 'Full fine-tuning: every parameter trainable (AdamW) on the training questions and documents; ships a full checkpoint.',
-  defaults: Object.freeze({ lr: 1e-3 }),
-  validateConfig: (config: ApproachConfig) => learningRateProblems(config, 'full-ft'),
+  description: 'Full fine-tuning: every parameter trainable (AdamW) on the training questions and documents; ships a full checkpoint. On a suite with an update, update=continue trains further on the changed documents, update=retrain retrains from the base on everything.',
+  defaults: Object.freeze({ lr: 1e-3, update: 'continue' }),
+  validateConfig: (config: ApproachConfig) => [...learningRateProblems(config, 'full-ft'), ...updateModeProblems(config, 'full-ft')],
   async run(ctx: CellContext): Promise<ApproachOutcome> {
     const before = tf.memory().numBytes;
     const model = await copyOf(ctx.base.model);
@@ -20,7 +20,7 @@ export const fullFt: Approach = Object.freeze({
     try {
       const total = countBaseParameters(model.config);
       const decayed = new Set(model.specs.filter((s) => s.kind === 'linear' || s.kind === 'embedding').map((s) => s.name));
-      const r = await fineTune(ctx, {
+      const { result: r, update } = await fineTuneWithUpdate(ctx, {
         approach: 'full-ft', model, trainable: model.params, decayed, lr: ctx.config['lr'] as number,
         weightDecay: FULL_FT_WEIGHT_DECAY, weightsBytes, analyticWeightsBytes: 4 * total,
       });
@@ -42,6 +42,7 @@ export const fullFt: Approach = Object.freeze({
           notes: { ...r.notes, 'artifact.adapterBytes': 'full-ft has no adapter: it ships the full checkpoint' },
           inputs: { ...r.inputs, served: 'the fine-tuned fp32 model as trained' },
         },
+        ...(update ? { update } : {}),
         dispose: () => model.dispose(),
       };
     } catch (err) {

@@ -10,13 +10,13 @@ import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf } fr
 import { fitPrompt, type FittedPrompt } from '../harness/retrieval/context.js';
 import { runAdapterApproach } from './adapter-approach.js';
 import { LORA_DEFAULTS, mergedLora } from './lora.js';
-import { RETRIEVAL_DEFAULTS, prepareRetrieval, retrievalConfig, retrievalConfigProblems, retrievalDataProblems } from './rag.js';
+import { RETRIEVAL_DEFAULTS, prepareRetrieval, reindexForUpdate, retrievalConfig, retrievalConfigProblems, retrievalDataProblems } from './rag.js';
 import type { CellRetrieval } from './rag.js';
 import { learningRateProblems, trainBudgetOf } from './training.js';
 import type { TrainingExample } from './training.js';
 import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
 import type { RetrievalCorpus } from '../tasks/prompts.js';
-import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
+import type { Approach, ApproachConfig, ApproachOutcome, CellContext, UpdateOutcome } from './types.js';
 
 /** RAFT's P: the share of training examples whose passages include the one stating the answer. */
 export const RAFT_ORACLE_SHARE = 0.8;
@@ -101,11 +101,25 @@ export const loraRag: Approach = Object.freeze({
     const cfg = retrievalConfig(ctx.config);
     const oracleShare = ctx.config['oracleShare'] as number;
     const settings = loraSettingsOf(ctx.config);
-    // Built before the copy; from here on freed with the rest (runAdapterApproach).
-    const r = prepareRetrieval(ctx, cfg);
-    return runAdapterApproach(ctx, {
+    // Built before the copy; from here on freed with the rest (runAdapterApproach). The adapter
+    // trains on the retrieval of the suite's documents as they were; with an update, it is served
+    // with the index brought up to date (the update re-indexes only: the adapter stays as trained).
+    const r = prepareRetrieval(ctx.data.update ? { ...ctx, data: { ...ctx.data, update: null } } : ctx, cfg);
+    let served = r;
+    let update: UpdateOutcome | undefined;
+    if (ctx.data.update) {
+      try {
+        const u = await reindexForUpdate(ctx, cfg);
+        update = u.outcome;
+        served = prepareRetrieval(ctx, cfg, u.built);
+      } catch (err) {
+        r.built.dispose();
+        throw err;
+      }
+    }
+    const outcome = await runAdapterApproach(ctx, {
       approach: 'lora-rag',
-      owns: [r.built],
+      owns: served === r ? [r.built] : [r.built, served.built],
       attach: (m) => (m.adapter = new LoraAdapter(m.config, settings, ctx.seed)),
       prepare: () => {
         const raft = raftExamples(ctx, r, cfg.k, oracleShare);
@@ -114,16 +128,17 @@ export const loraRag: Approach = Object.freeze({
       },
       examples: (raft) => raft.examples,
       serving: mergedLora(settings, ctx.seed),
-      prompts: async (examples) => r.prompts(examples),
+      prompts: async (examples) => served.prompts(examples),
       extra: (_t, raft) => ({
-        metrics: r.metrics,
-        notes: r.notes,
+        metrics: served.metrics,
+        notes: served.notes,
         inputs: {
-          ...r.inputs, lora: settings,
+          ...served.inputs, lora: settings,
           raft: { oracleShare, ...raft.stats, note: 'one example per training question: retrieved passages (gold forced in, or taken out), question, answer; loss on the answer' },
           served: 'merged into the fp32 base weights, prompts with retrieved passages as rag',
         },
       }),
     });
+    return update ? { ...outcome, update } : outcome;
   },
 });

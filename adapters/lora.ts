@@ -6,7 +6,7 @@ import { GPT } from '../harness/engine/model.js';
 import { LoraAdapter, loraConfigProblems, loraModelProblems, loraSettingsOf, type LoraSettings } from '../harness/engine/lora.js';
 import { restoreAdapter, snapshotAdapter } from '../harness/export/adapter-snapshot.js';
 import { runAdapterApproach, type AdapterServing } from './adapter-approach.js';
-import { learningRateProblems } from './training.js';
+import { learningRateProblems, updateModeProblems } from './training.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
 
 /** LoRA options shared by lora and qlora: PEFT's common rank 8, alpha 2r, no dropout, the fused attention projection. */
@@ -49,8 +49,8 @@ export const lora: Approach = Object.freeze({
   name: 'lora',
   description: 'LoRA: frozen base, trainable low-rank A·B on the target layers (rank, alpha, dropout, targets: attn.c_attn, c_proj, mlp.c_fc, ... or all); served merged.',
   // Adapters start at 0 and have few parameters: a learning rate ~10x full fine-tuning's, as is usual for LoRA.
-  defaults: Object.freeze({ lr: 1e-2, ...LORA_DEFAULTS }),
-  validateConfig: (config: ApproachConfig) => [...learningRateProblems(config, 'lora'), ...loraConfigProblems(config, 'approach.lora')],
+  defaults: Object.freeze({ lr: 1e-2, ...LORA_DEFAULTS, update: 'continue' }),
+  validateConfig: (config: ApproachConfig) => [...learningRateProblems(config, 'lora'), ...loraConfigProblems(config, 'approach.lora'), ...updateModeProblems(config, 'lora')],
   validateForModel: (config: ApproachConfig, model: ModelConfig) => loraModelProblems(config, model, 'approach.lora'),
   async run(ctx: CellContext): Promise<ApproachOutcome> {
     const settings = loraSettingsOf(ctx.config);

@@ -12,7 +12,7 @@ import { brownCrossEntropy } from '../harness/engine/evaluate.js';
 import { restoreAdapter, snapshotAdapter } from '../harness/export/adapter-snapshot.js';
 import { runAdapterApproach, type AdapterServing } from './adapter-approach.js';
 import { LORA_DEFAULTS } from './lora.js';
-import { copyOf, learningRateProblems } from './training.js';
+import { copyOf, learningRateProblems, updateModeProblems } from './training.js';
 import type { Approach, ApproachConfig, ApproachOutcome, CellContext } from './types.js';
 
 /** Why a QLoRA model has no unmerged ONNX form here (the note on its unmerged latency metrics). */
@@ -37,8 +37,8 @@ interface QuantCost {
 export const qlora: Approach = Object.freeze({
   name: 'qlora',
   description: 'QLoRA: LoRA over a base whose linear weights are stored in 4-bit NF4 (block 64, double-quantised absmax), dequantised on the fly; merging gives a full-precision model.',
-  defaults: Object.freeze({ lr: 1e-2, ...LORA_DEFAULTS }),
-  validateConfig: (config: ApproachConfig) => [...learningRateProblems(config, 'qlora'), ...loraConfigProblems(config, 'approach.qlora')],
+  defaults: Object.freeze({ lr: 1e-2, ...LORA_DEFAULTS, update: 'continue' }),
+  validateConfig: (config: ApproachConfig) => [...learningRateProblems(config, 'qlora'), ...loraConfigProblems(config, 'approach.qlora'), ...updateModeProblems(config, 'qlora')],
   validateForModel: (config: ApproachConfig, model: ModelConfig) => loraModelProblems(config, model, 'approach.qlora'),
   async run(ctx: CellContext): Promise<ApproachOutcome> {
     const settings = loraSettingsOf(ctx.config);

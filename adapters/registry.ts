@@ -17,6 +17,18 @@ export function approachNames(): string[] {
   return Object.keys(APPROACHES);
 }
 
+/**
+ * On a suite whose facts change after adaptation, a team with a fine-tuned model can train further
+ * (the default) or retrain from the base on everything: both are rows of a default run. On other
+ * suites a retrain row would equal its default row, so no cell is planned for it there.
+ */
+export const RETRAIN_ROWS: readonly string[] = Object.freeze(['full-ft:update=retrain', 'lora:update=retrain', 'qlora:update=retrain']);
+
+/** The rows of a run without --approach: every approach, then the retrain rows. */
+export function defaultApproaches(): string[] {
+  return [...approachNames(), ...RETRAIN_ROWS];
+}
+
 /** The approach called `name`; throws UsageError naming the valid approaches when there is none. */
 export async function getApproach(name: string): Promise<Approach> {
   const load = Object.hasOwn(APPROACHES, name) ? APPROACHES[name] : undefined;

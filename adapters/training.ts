@@ -12,9 +12,9 @@ import { GPT } from '../harness/engine/model.js';
 import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
 import { AdamW, DEFAULT_TRAIN_OPTIONS, DivergenceError, learningRate, trainStep, type Batch, type TrainOptions } from '../harness/engine/train.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
-import type { Suite, SuiteData, SuiteTrainBudget } from '../suites/types.js';
+import { dataAfterUpdate, type Suite, type SuiteData, type SuiteTrainBudget } from '../suites/types.js';
 import type { SuitePrompts, TrainingExample } from '../tasks/prompts.js';
-import type { ApproachConfig, CellContext, MemoryBreakdown, TrainingSummary } from './types.js';
+import type { ApproachConfig, CellContext, MemoryBreakdown, TrainingSummary, UpdateOutcome } from './types.js';
 
 /** Steps left out of the throughput median: the first ones pay for allocation and kernel set-up. */
 export const WARMUP_STEPS = 2;
@@ -184,6 +184,10 @@ export interface FineTuneSpec {
   readonly setTraining?: (on: boolean) => void;
   /** The examples to train on, instead of the suite's (trainingExamples): lora-rag's retrieval-augmented ones. */
   readonly examples?: readonly TrainingExample[];
+  /** Steps instead of the suite's budget.train.steps (an update's), batch and row length unchanged. */
+  readonly steps?: number;
+  /** Names this training's data order; default: the cell's adaptation. */
+  readonly phase?: string;
 }
 
 /** What the training loop measured. */
@@ -243,9 +247,10 @@ export async function profiledTrainStep(model: GPT, trainable: ReadonlyMap<strin
 export async function fineTune(ctx: CellContext, spec: FineTuneSpec): Promise<FineTuneResult> {
   const { model, trainable } = spec;
   const tokenizer = ctx.base.tokenizer;
-  const budget = trainBudgetOf(ctx.suite, model.config.nCtx);
+  const suiteBudget = trainBudgetOf(ctx.suite, model.config.nCtx);
+  const budget = spec.steps === undefined ? suiteBudget : { ...suiteBudget, steps: spec.steps };
   const examples = spec.examples ?? trainingExamples(ctx.prompts, ctx.data.train, ctx.data.documents, budget.seqLen);
-  const seedKey = `finetune:${ctx.suite.name}:${ctx.seed}`;
+  const seedKey = spec.phase === undefined ? `finetune:${ctx.suite.name}:${ctx.seed}` : `${spec.phase}:${ctx.suite.name}:${ctx.seed}`;
   const plan = planTraining(examples, budget, seedKey, tokenizer.eotId);
   const opts: TrainOptions = {
     ...DEFAULT_TRAIN_OPTIONS,
@@ -382,4 +387,67 @@ export async function fullCheckpointBytes(model: GPT, tokenizer: BpeTokenizer): 
  */
 export async function copyOf(model: GPT): Promise<GPT> {
   return GPT.fromWeights(model.config, await model.weights());
+}
+
+/** How a fine-tuning approach takes in changed facts: train further from the adapted model, or retrain from the base on everything. */
+export const UPDATE_MODES = ['continue', 'retrain'] as const;
+export type UpdateMode = (typeof UPDATE_MODES)[number];
+
+/** `approach.<name>.update must be ...` when the update mode is not one of UPDATE_MODES. */
+export function updateModeProblems(config: ApproachConfig, approach: string): string[] {
+  return (UPDATE_MODES as readonly unknown[]).includes(config['update'])
+    ? []
+    : [`approach.${approach}.update must be ${UPDATE_MODES.join(' or ')} (got ${JSON.stringify(config['update'])}). Example: ${approach}:update=retrain`];
+}
+
+/**
+ * The fine-tuning of a cell, with the suite's update where it has one. `continue` trains on the old
+ * facts (the suite's data), then further on the rewritten documents and their questions for
+ * update.steps with a fresh optimiser, as a team would resume from its adapted model. `retrain`
+ * trains once, from the starting model, on everything as it now is: the rewritten documents in
+ * place of the old, the training examples about no rewritten document, and the update's examples;
+ * the update then costs that whole training.
+ */
+export async function fineTuneWithUpdate(ctx: CellContext, spec: FineTuneSpec): Promise<{ result: FineTuneResult; update?: UpdateOutcome }> {
+  const update = ctx.data.update;
+  if (!update || !ctx.suite.update) return { result: await fineTune(ctx, spec) };
+  const steps = ctx.suite.update.steps;
+  const { seqLen } = trainBudgetOf(ctx.suite, spec.model.config.nCtx);
+  const rewritten = new Set(update.documents.map((d) => d.id));
+  const mode = ctx.config['update'] as UpdateMode;
+  if (mode === 'retrain') {
+    const documents = dataAfterUpdate(ctx.data).documents;
+    const train = [...ctx.data.train.filter((ex) => !ex.docIds.some((id) => rewritten.has(id))), ...update.train];
+    const t0 = performance.now();
+    const result = await fineTune(ctx, { ...spec, examples: trainingExamples(ctx.prompts, train, documents, seqLen), phase: 'retrain' });
+    return {
+      result,
+      update: {
+        how: `retrained from the base on everything as it now is: ${documents.length} documents (${update.documents.length} rewritten) and ${train.length} training examples, ${result.training.steps} steps`,
+        wallSec: (performance.now() - t0) / 1000, tokens: result.training.tokens, peakBytes: result.memory.peakBytes, documents: documents.length, indexAgreement: null,
+        notes: {
+          'update.wallSec': 'the whole retraining from the base (the suite\'s training budget), which replaces the adaptation to the old facts',
+          'update.peakBytes': 'tf.profile().peakBytes of a training step of the retraining',
+          'update.indexAgreement': `${spec.approach} has no index`,
+        },
+        inputs: { update: { mode, examples: train.length, documents: documents.length, rewrittenDocuments: update.documents.length } },
+      },
+    };
+  }
+  const result = await fineTune(ctx, spec);
+  const t0 = performance.now();
+  const further = await fineTune(ctx, { ...spec, examples: trainingExamples(ctx.prompts, update.train, update.documents, seqLen), steps, phase: 'update' });
+  return {
+    result,
+    update: {
+      how: `trained further on the ${update.documents.length} rewritten documents and their ${update.train.length} questions: ${steps} steps, fresh AdamW, learning rate schedule restarted`,
+      wallSec: (performance.now() - t0) / 1000, tokens: further.training.tokens, peakBytes: further.memory.peakBytes, documents: update.documents.length, indexAgreement: null,
+      notes: {
+        'update.wallSec': `${steps} training steps on the rewritten documents and their questions, from the adapted model`,
+        'update.peakBytes': 'tf.profile().peakBytes of a training step of the update',
+        'update.indexAgreement': `${spec.approach} has no index`,
+      },
+      inputs: { update: { mode, steps, finalLoss: further.training.finalLoss, examples: update.train.length, documents: update.documents.length } },
+    },
+  };
 }

@@ -101,8 +101,26 @@ export interface ApproachOutcome {
     readonly notes?: Partial<Record<MetricId, string>>;
     readonly inputs?: Readonly<Record<string, unknown>>;
   };
+  /** What the update to changed facts did and cost (suites with an update; ctx.data.update); absent otherwise. */
+  readonly update?: UpdateOutcome;
   /** Frees the approach's tensors (adapted copies, indexes) after measurement. */
   dispose?(): void;
+}
+
+/** An approach's update to the suite's changed facts: re-indexing, training further, or retraining. */
+export interface UpdateOutcome {
+  /** One line on what was done, for the report. */
+  readonly how: string;
+  readonly wallSec: number;
+  /** Tokens embedded again, or seen by the optimiser. */
+  readonly tokens: number;
+  /** Engine bytes at the update's peak (update.peakBytes). */
+  readonly peakBytes: number;
+  readonly documents: number;
+  /** Re-indexing: share of test queries whose top-k equals a from-scratch rebuild's; null for training. */
+  readonly indexAgreement: number | null;
+  readonly notes: Partial<Record<MetricId, string>>;
+  readonly inputs: Readonly<Record<string, unknown>>;
 }
 
 /** One adaptation method. Implementations are small objects, one module each, in adapters/. */

@@ -25,6 +25,7 @@ import { latencyPrompt, measureServingLatency } from './export/serving-latency.j
 import { BROWN_EVAL_MAX_TOKENS, brownCrossEntropy, documentTokens, readingComprehension } from './evaluation.js';
 import { METRIC_IDS, type Interval, type MetricId } from './metrics/definitions.js';
 import { wilsonInterval } from './metrics/stats.js';
+import { freshFactScores } from './fresh-facts.js';
 import { RESULT_SCHEMA_VERSION, type CellInputs, type CellResult, type CellSpec, type CompletedCell } from './results.js';
 
 /** Everything a worker needs to run one cell; written by the runner as `jobs/<id>.json`. */
@@ -265,8 +266,10 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     // Measure: quality, by the task type.
     log(`answering ${testItems.length} of ${data.test.length} test examples (${task.name})`);
     const quality = await measureQuality(p, outcome, `quality:${spec.id}`);
+    // A suite whose facts changed: the scores on changed and unchanged facts, and the update's cost.
+    const fresh = data.update ? freshFactScores(task, suite.task, testItems, quality.predictions, outcome.update, approach.name) : null;
     const headline = suite.metrics[0]!.id;
-    log(`test ${headline} ${String(quality.metrics[headline])}`);
+    log(`test ${headline} ${String(fresh?.metrics[headline] ?? quality.metrics[headline])}`);
 
     // Measure: cost.
     const params = outcome.params;
@@ -307,6 +310,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       'train.wallSec': training?.wallSec ?? null,
       'eval.tokensPerSec': after.brownTokensPerSec,
       ...outcome.extra?.metrics,
+      ...fresh?.metrics,
       ...latency.metrics,
     };
     const notes: Partial<Record<MetricId, string>> = {
@@ -319,11 +323,13 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       ...(unchanged ? { 'forgetting.ceDelta': 'the served model is the base model: 0 by construction', 'forgetting.rcDelta': 'the served model is the base model: 0 by construction' } : {}),
       ...(data.heldOut ? {} : { 'forgetting.suiteHeldOutCe': `suite ${suite.name} ships no held-out text (files.heldOut)`, 'forgetting.suiteCeDelta': `suite ${suite.name} ships no held-out text (files.heldOut)` }),
       ...outcome.extra?.notes,
+      ...fresh?.notes,
       'memory.rssPeakBytes': 'peak resident set size of the cell\'s process before the latency measurement (onnxruntime\'s sessions are not the approach\'s memory)',
       ...latency.notes,
     };
     const intervals: Partial<Record<MetricId, Interval>> = {
       ...quality.intervals,
+      ...fresh?.intervals,
       'forgetting.heldOutRcExactMatch': wilson(after.rcCorrect, after.rcTotal),
       ...latency.intervals,
     };
@@ -349,6 +355,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       approach: { name: approach.name, label: spec.label, config: spec.approachConfig },
       training,
       ...outcome.extra?.inputs,
+      ...fresh?.inputs,
       ...latency.inputs,
     };
     metrics['memory.rssPeakBytes'] = rssPeakBytes;
@@ -358,7 +365,8 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     for (const id of METRIC_IDS) {
       if (metrics[id] !== undefined) continue;
       metrics[id] = null;
-      notes[id] ??= task.metrics.some((m) => m.id === id) || !id.startsWith('quality.') ? `not measured by ${approach.name}` : `not a ${task.name} metric`;
+      notes[id] ??= (id.startsWith('fresh.') || id.startsWith('update.')) && !data.update ? `suite ${suite.name} has no update of its facts`
+        : task.metrics.some((m) => m.id === id) || !id.startsWith('quality.') ? `not measured by ${approach.name}` : `not a ${task.name} metric`;
     }
     const result: CompletedCell = {
       schemaVersion: RESULT_SCHEMA_VERSION, cell: spec, status: 'completed', startedAt, finishedAt: new Date(finishedAtMs).toISOString(),

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { approachNames, getApproach } from '../adapters/registry.js';
+import { approachNames, defaultApproaches, getApproach } from '../adapters/registry.js';
 import { checkSuiteFolder } from '../suites/folder.js';
 import { getSuite, suiteNames } from '../suites/registry.js';
 import { formatProblem } from '../suites/validate.js';
@@ -287,10 +287,10 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
     .showSuggestionAfterError(true)
     .allowExcessArguments(false);
 
-  runOptions(program.command('all').description(`every built-in suite (or those of --suite) x every approach, ${DEFAULT_SEEDS} seeds`)
+  runOptions(program.command('all').description(`every built-in suite (or those of --suite) x every approach (and the retrain rows on suites whose facts change), ${DEFAULT_SEEDS} seeds`)
     .option('--suite <list>', 'suites instead of every built-in one: names or suite folders, comma-separated or repeated (e.g. --suite knowledge-qa,./my-suite)', commaList()))
     .action(async (flags: RunFlags & { suite?: string[] }) => {
-      setExit(await runBench(runRequest(flags.suite ?? suiteNames(), approachNames(), flags, argv)));
+      setExit(await runBench(runRequest(flags.suite ?? suiteNames(), defaultApproaches(), flags, argv)));
     });
 
   runOptions(
@@ -300,7 +300,7 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
       .option('--export-trec', 'also write each retrieving cell\'s document ranking and qrels in TREC format to <run>/trec/'),
   ).action(async (suites: string[], flags: RunFlags & { approach?: string[]; exportTrec?: boolean }) => {
     if (!flags.exportTrec) {
-      setExit(await runBench(runRequest(suites, flags.approach ?? approachNames(), flags, argv)));
+      setExit(await runBench(runRequest(suites, flags.approach ?? defaultApproaches(), flags, argv)));
       return;
     }
     // The export needs the run folder: pick it here (as the runner would) and record it in the command.
@@ -310,7 +310,7 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
       out = join('results', id);
       for (let k = 2; existsSync(out); k++) out = join('results', `${id}-${k}`);
     }
-    const req = runRequest(suites, flags.approach ?? approachNames(), { ...flags, out }, argv);
+    const req = runRequest(suites, flags.approach ?? defaultApproaches(), { ...flags, out }, argv);
     const code = await runBench(flags.out === undefined ? { ...req, command: `${req.command} --out ${out}` } : req);
     const files = await exportTrec(resolve(out));
     console.log(files.length ? files.map((f) => `trec: ${f}`).join('\n') : 'trec: no cell retrieved (only rag and lora-rag cells have a ranking to export)');

@@ -73,12 +73,21 @@ export function cellId(suite: string, label: string, seed: number): string {
   return `${suite}__${label}__seed${seed}`;
 }
 
-/** Cells in run order: suite, then seed, then approach, so a seed's rows finish together. */
-export function expandCells(suites: readonly string[], approaches: readonly ApproachPlan[], seeds: readonly number[]): CellSpec[] {
+/** Whether a row applies to a suite: an update=retrain row only where the suite's facts change (elsewhere it equals its default row). */
+export function rowApplies(a: ApproachPlan, suiteHasUpdate: boolean): boolean {
+  return a.config['update'] !== 'retrain' || suiteHasUpdate;
+}
+
+/**
+ * Cells in run order: suite, then seed, then approach, so a seed's rows finish together. Suites named
+ * in `withUpdate` have an update of their facts; update=retrain rows run only on those.
+ */
+export function expandCells(suites: readonly string[], approaches: readonly ApproachPlan[], seeds: readonly number[], withUpdate: ReadonlySet<string> = new Set()): CellSpec[] {
   const cells: CellSpec[] = [];
   for (const suite of suites) {
     for (const seed of seeds) {
       for (const a of approaches) {
+        if (!rowApplies(a, withUpdate.has(suite))) continue;
         cells.push({ id: cellId(suite, a.label, seed), suite, approach: a.name, label: a.label, approachConfig: a.config, seed });
       }
     }

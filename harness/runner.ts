@@ -166,7 +166,7 @@ async function prepare(req: RunRequest): Promise<Prepared> {
     dataHashes,
     resultSchemaVersion: RESULT_SCHEMA_VERSION,
   };
-  const cells = expandCells(suites.map((s) => s.name), approaches, req.seeds);
+  const cells = expandCells(suites.map((s) => s.name), approaches, req.seeds, new Set(suites.filter((s) => s.update !== null).map((s) => s.name)));
   const suiteSources: Record<string, SuiteSource> = Object.fromEntries(suites.map((s) => [s.name, s.source]));
 
   if (req.resume && hasManifest) {

@@ -8,6 +8,8 @@ export interface GeneratedRecords {
   readonly documents: readonly unknown[];
   readonly train: readonly unknown[];
   readonly test: readonly unknown[];
+  /** The update's rewritten documents and training examples (suites whose definition has `update`). */
+  readonly update?: { readonly documents: readonly unknown[]; readonly train: readonly unknown[] };
 }
 
 /** A suite from a suite.json object and a record generator; invalid data is a bug, reported as such. */
@@ -30,6 +32,7 @@ export function builtInSuite(definition: Readonly<Record<string, unknown>>, gene
         test: source('test', r.test),
         qrels: null,
         heldOut: null,
+        update: r.update ? { documents: source('update documents', r.update.documents), train: source('update train', r.update.train) } : null,
       });
       if (!built.data) throw new SuiteValidationError(where, built.problems);
       return built.data;

@@ -136,7 +136,9 @@ export function checkSuiteFolder(path: string): FolderCheck {
   const heldOut = f.heldOut !== null ? readJsonl(dir, f.heldOut, problems) : null;
   // An unreadable file is already reported; the others are still checked, so every problem shows at once.
   const orEmpty = (src: RecordSource | null, file: string): RecordSource => src ?? { file, records: [], unreadable: true };
-  const records: SuiteRecords = { documents, train: orEmpty(train, f.train), test: orEmpty(test, f.test), qrels, heldOut };
+  const u = def.update;
+  const update = u ? { documents: orEmpty(readJsonl(dir, u.documents, problems), u.documents), train: orEmpty(readJsonl(dir, u.train, problems), u.train) } : null;
+  const records: SuiteRecords = { documents, train: orEmpty(train, f.train), test: orEmpty(test, f.test), qrels, heldOut, update };
   const built = buildSuiteData(def, parsed.task, records);
   problems.push(...built.problems);
   return { dir, definition: def, task: parsed.task, data: problems.length ? null : built.data, problems };

@@ -10,6 +10,7 @@ import type { Suite, SuiteSource } from './types.js';
 export const SUITES: Readonly<Record<string, () => Promise<Suite>>> = Object.freeze({
   'knowledge-qa': async () => (await import('./knowledge-qa/suite.js')).knowledgeQa,
   'task-adapt': async () => (await import('./task-adapt/suite.js')).taskAdapt,
+  'fresh-facts': async () => (await import('./fresh-facts/suite.js')).freshFacts,
 });
 
 /** Built-in suite names, sorted. */

@@ -17,9 +17,31 @@ export interface SuiteData {
   readonly qrels: readonly Qrel[];
   /** The user's held-out text of the model's original capability, measured for forgetting besides the built-in set; null when the suite has none. */
   readonly heldOut: ReadonlyArray<{ readonly id: string; readonly text: string }> | null;
+  /** Facts that change after adaptation (suite.json `update`); null when the suite has none. */
+  readonly update: SuiteUpdate | null;
   /** contentHash of the definition and every file, for the run manifest. */
   readonly contentHash: string;
 }
+
+/**
+ * What changes after every approach was adapted: documents rewritten (each replaces the document
+ * of the same id) and training examples on the changed facts. Test examples with a `previous` field
+ * ask about a changed fact; `previous` is the old answer (the stale one).
+ */
+export interface SuiteUpdate {
+  readonly documents: readonly SuiteDocument[];
+  readonly train: readonly Example[];
+}
+
+/** The suite's data as it stands after its update: rewritten documents in place of the old ones (same order). */
+export function dataAfterUpdate(data: SuiteData): SuiteData {
+  if (!data.update) return data;
+  const rewritten = new Map(data.update.documents.map((d) => [d.id, d]));
+  return { ...data, documents: data.documents.map((d) => rewritten.get(d.id) ?? d) };
+}
+
+/** The test field that marks a changed fact and holds its old answer. */
+export const PREVIOUS_FIELD = 'previous';
 
 /** Which end of the fitted field survives when an input is longer than the room left for it. */
 export const FIT_KEEPS = ['start', 'end', 'both'] as const;
@@ -82,6 +104,15 @@ export interface SuiteDefinition {
   /** The example field (or `label`) the test subset is stratified by; null: none. */
   readonly stratifyBy: string | null;
   readonly files: SuiteFiles;
+  /** The update of changed facts: its files and its fine-tuning budget; null: none. */
+  readonly update: SuiteUpdateSpec | null;
+}
+
+/** suite.json's `update`: the changed documents and training examples (files in the folder), and the update's steps. */
+export interface SuiteUpdateSpec {
+  readonly documents: string;
+  readonly train: string;
+  readonly steps: number;
 }
 
 /** Where a suite comes from: the registry, or a folder (absolute path) the user gave. */
@@ -101,5 +132,6 @@ export interface Suite extends SuiteDefinition {
 export function withTrainSteps(suite: Suite, steps: number | undefined): Suite {
   const train = suite.budget.train;
   if (steps === undefined || steps >= train.steps) return suite;
-  return Object.freeze({ ...suite, budget: { ...suite.budget, train: { ...train, steps } } });
+  const update = suite.update && { ...suite.update, steps: Math.min(steps, suite.update.steps) };
+  return Object.freeze({ ...suite, budget: { ...suite.budget, train: { ...train, steps } }, update });
 }

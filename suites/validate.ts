@@ -8,7 +8,7 @@ import { METRICS, type MetricId } from '../harness/metrics/definitions.js';
 import { findTaskType, goldKeysOfAllTasks, taskTypeNames } from '../tasks/registry.js';
 import type { TaskType } from '../tasks/types.js';
 import { templateFields } from './template.js';
-import { FIT_KEEPS, type FitKeep, type PromptSpec, type SuiteBudget, type SuiteData, type SuiteDefinition, type SuiteFiles, type SuiteMetric } from './types.js';
+import { FIT_KEEPS, type FitKeep, type PromptSpec, type SuiteBudget, type SuiteData, type SuiteDefinition, type SuiteFiles, type SuiteMetric, type SuiteUpdateSpec, PREVIOUS_FIELD } from './types.js';
 
 /** A line longer than this (bytes) is refused: it is almost always a file that is not JSONL. */
 export const MAX_LINE_BYTES = 1_000_000;
@@ -68,12 +68,14 @@ export interface SuiteRecords {
   /** Relevance judgements (queryId, docId, relevance), besides the examples' docIds. */
   readonly qrels: RecordSource | null;
   readonly heldOut: RecordSource | null;
+  /** The changed documents and training examples of suite.json's `update`. */
+  readonly update: { readonly documents: RecordSource; readonly train: RecordSource } | null;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
 
-const DEFINITION_KEYS = ['$schema', 'name', 'version', 'description', 'useCase', 'task', 'prompt', 'metrics', 'budget', 'stratifyBy', 'files'];
+const DEFINITION_KEYS = ['$schema', 'name', 'version', 'description', 'useCase', 'task', 'prompt', 'metrics', 'budget', 'stratifyBy', 'files', 'update'];
 
 /**
  * suite.json checked, with defaults filled in. `definition` is null only where the data cannot be
@@ -120,7 +122,8 @@ export function parseDefinition(raw: unknown, file: string, hasFile: (name: stri
   }
 
   const prompt = parsePrompt(raw['prompt'], task, bad);
-  const metrics = parseMetrics(raw['metrics'], task, bad);
+  const update = parseUpdate(raw['update'], hasFile, bad);
+  const metrics = parseMetrics(raw['metrics'], task, bad, update !== null);
   const budget = parseBudget(raw['budget'], bad);
   const files = parseFiles(raw['files'], hasFile, bad);
   const stratifyBy = raw['stratifyBy'] ?? task?.stratifyBy ?? null;
@@ -128,11 +131,12 @@ export function parseDefinition(raw: unknown, file: string, hasFile: (name: stri
 
   // With the task, the prompt and the files known, the data can be checked too, so that one pass
   // reports every problem; a definition with problems is never run (callers check `problems`).
-  if (!task || !taskSpec || !prompt || !files) return { definition: null, task, problems };
+  if (!task || !taskSpec || !prompt || !files || update === false) return { definition: null, task, problems };
   return {
     definition: {
       name, version, description, useCase, task: taskSpec, prompt, metrics: metrics ?? task.metrics.map((m) => ({ ...m })),
       budget: budget ?? { train: { ...DEFAULT_TRAIN_BUDGET }, testExamples: null }, stratifyBy: isText(stratifyBy) ? stratifyBy : null, files,
+      update,
     },
     task, problems,
   };
@@ -190,10 +194,42 @@ function parsePrompt(raw: unknown, task: TaskType | null, bad: Bad): PromptSpec 
   return { template, target, passage, query, fit };
 }
 
-function parseMetrics(raw: unknown, task: TaskType | null, bad: Bad): SuiteMetric[] | null {
+/** What a suite with an update reports besides its task type's metrics (the cell's update stage). */
+export const UPDATE_METRICS: readonly SuiteMetric[] = Object.freeze([
+  { id: 'fresh.newFactAccuracy', higherIsBetter: true }, { id: 'fresh.staleRate', higherIsBetter: false }, { id: 'fresh.unchangedAccuracy', higherIsBetter: true },
+  { id: 'update.wallSec', higherIsBetter: false }, { id: 'update.tokens', higherIsBetter: false }, { id: 'update.peakBytes', higherIsBetter: false },
+]);
+
+/** suite.json's `update`: null when absent, false when it has problems (each reported). */
+function parseUpdate(raw: unknown, hasFile: (name: string) => boolean, report: Bad): SuiteUpdateSpec | null | false {
+  if (raw === undefined || raw === null) return null;
+  let ok = true;
+  const bad: Bad = (field, message, fix) => { ok = false; report(field, message, fix); };
+  const example = 'e.g. "update": { "documents": "update-documents.jsonl", "train": "update-train.jsonl", "steps": 40 }';
+  if (!isObject(raw)) {
+    bad('update', 'must be an object', example);
+    return false;
+  }
+  for (const k of Object.keys(raw)) if (!['documents', 'train', 'steps'].includes(k)) bad(`update.${k}`, 'is not an update key', 'the keys are documents, train and steps');
+  const file = (key: 'documents' | 'train'): string => {
+    const v = raw[key];
+    if (!isText(v)) bad(`update.${key}`, v === undefined ? 'missing' : 'must be a file name', example);
+    else if (!hasFile(v)) bad(`update.${key}`, `names "${v}", which is not a file in the suite folder`, 'correct the name, or add the file');
+    return isText(v) ? v : '';
+  };
+  const documents = file('documents');
+  const train = file('train');
+  const steps = raw['steps'];
+  if (!(Number.isInteger(steps) && (steps as number) >= BUDGET_RANGES.steps[0] && (steps as number) <= BUDGET_RANGES.steps[1])) {
+    bad('update.steps', `must be an integer from ${BUDGET_RANGES.steps[0]} to ${BUDGET_RANGES.steps[1]} (got ${JSON.stringify(steps)})`, 'the optimiser steps of a fine-tuning update, e.g. 40');
+  }
+  return ok ? { documents, train, steps: steps as number } : false;
+}
+
+function parseMetrics(raw: unknown, task: TaskType | null, bad: Bad, withUpdate: boolean): SuiteMetric[] | null {
   if (!task) return null;
   if (raw === undefined) return task.metrics.map((m) => ({ ...m }));
-  const available = task.metrics.map((m) => m.id as string);
+  const available = [...task.metrics, ...(withUpdate ? UPDATE_METRICS : [])].map((m) => m.id as string);
   if (!Array.isArray(raw) || raw.length === 0) {
     bad('metrics', 'must be a non-empty list, headline first', `e.g. "metrics": [{ "id": "${available[0]}", "higherIsBetter": true }]`);
     return null;
@@ -288,19 +324,27 @@ export function buildSuiteData(definition: SuiteDefinition, task: TaskType, sour
     problems.push({ file: src.file, line: r.line, field, message, fix });
   };
 
-  const documents: SuiteDocument[] = [];
-  const docIds = new Set<string>();
-  for (const r of sources.documents?.records ?? []) {
-    const bad = at(sources.documents!, r);
-    const v = r.value;
-    if (!isObject(v)) { bad(null, 'must be a JSON object', 'write {"id": "...", "text": "..."}'); continue; }
-    if (!isText(v['id'])) { bad('id', v['id'] === undefined ? 'missing' : 'must be a non-empty string', 'give every document a unique id'); continue; }
-    if (!isText(v['text'])) { bad('text', v['text'] === undefined ? 'missing' : 'must be a non-empty string', 'give the document\'s text'); continue; }
-    if (v['title'] !== undefined && typeof v['title'] !== 'string') { bad('title', 'must be a string', 'give the title as text or leave it out'); continue; }
-    if (docIds.has(v['id'])) { bad('id', `duplicate document id "${v['id']}"`, 'give every document a unique id'); continue; }
-    docIds.add(v['id']);
-    documents.push({ id: v['id'], text: v['text'], ...(typeof v['title'] === 'string' ? { title: v['title'] } : {}) });
-  }
+  // Documents, and the update's rewritten documents, each of which replaces one of them.
+  const readDocuments = (src: RecordSource, replaces: ReadonlySet<string> | null): SuiteDocument[] => {
+    const out: SuiteDocument[] = [];
+    const seen = new Set<string>();
+    for (const r of src.records) {
+      const bad = at(src, r);
+      const v = r.value;
+      if (!isObject(v)) { bad(null, 'must be a JSON object', 'write {"id": "...", "text": "..."}'); continue; }
+      if (!isText(v['id'])) { bad('id', v['id'] === undefined ? 'missing' : 'must be a non-empty string', 'give every document a unique id'); continue; }
+      if (!isText(v['text'])) { bad('text', v['text'] === undefined ? 'missing' : 'must be a non-empty string', 'give the document\'s text'); continue; }
+      if (v['title'] !== undefined && typeof v['title'] !== 'string') { bad('title', 'must be a string', 'give the title as text or leave it out'); continue; }
+      if (seen.has(v['id'])) { bad('id', `duplicate document id "${v['id']}"`, 'give every document a unique id'); continue; }
+      if (replaces && !replaces.has(v['id'])) { bad('id', `"${v['id']}" names no document of the suite: an updated document replaces one`, 'use the id of the document it rewrites'); continue; }
+      seen.add(v['id']);
+      out.push({ id: v['id'], text: v['text'], ...(typeof v['title'] === 'string' ? { title: v['title'] } : {}) });
+    }
+    if (src.records.length === 0 && !src.unreadable) problems.push({ file: src.file, line: null, field: null, message: 'the documents file is empty', fix: replaces ? 'add the rewritten documents' : 'add documents, or remove files.documents from suite.json (a choice suite then retrieves labelled training examples)' });
+    return out;
+  };
+  const documents = sources.documents ? readDocuments(sources.documents, null) : [];
+  const docIds = new Set(documents.map((d) => d.id));
 
   // Fields every example must have: what the templates fill in and what the subset is stratified by.
   const p = definition.prompt;
@@ -358,8 +402,14 @@ export function buildSuiteData(definition: SuiteDefinition, task: TaskType, sour
   };
   const train = readExamples(sources.train);
   const test = readExamples(sources.test);
-  if (sources.documents && sources.documents.records.length === 0) {
-    problems.push({ file: sources.documents.file, line: null, field: null, message: 'the documents file is empty', fix: 'add documents, or remove files.documents from suite.json (a choice suite then retrieves labelled training examples)' });
+  let update: SuiteData['update'] = null;
+  if (definition.update && sources.update) {
+    const updated = readDocuments(sources.update.documents, docIds);
+    const updateTrain = readExamples(sources.update.train);
+    if (!test.some((ex) => ex.fields[PREVIOUS_FIELD] !== undefined)) {
+      problems.push({ file: sources.test.file, line: null, field: PREVIOUS_FIELD, message: 'no test example asks about a changed fact', fix: `give the test examples on changed facts a "${PREVIOUS_FIELD}" field with the old answer` });
+    }
+    update = { documents: updated, train: updateTrain };
   }
 
   const qrels: Qrel[] = [...train, ...test].flatMap((e) => e.docIds.map((docId) => ({ queryId: e.id, docId, relevance: 1 })));
@@ -390,6 +440,6 @@ export function buildSuiteData(definition: SuiteDefinition, task: TaskType, sour
   }
 
   if (problems.length) return { data: null, problems };
-  const body = { definition, documents, train, test, qrels, heldOut };
-  return { data: { documents, train, test, qrels, heldOut, contentHash: contentHash(body) }, problems };
+  const body = { definition, documents, train, test, qrels, heldOut, update };
+  return { data: { documents, train, test, qrels, heldOut, update, contentHash: contentHash(body) }, problems };
 }

@@ -143,8 +143,10 @@ export const choice: TaskType = Object.freeze<TaskType>({
         'quality.majorityClassRate': `always answering "${labels[goldCounts.indexOf(majority)]}" would score this accuracy on these ${n} test examples`,
       },
       samples: examples.slice(0, 5).map((ex, i) => ({ question: questions[i]!, gold: gold[i]!, predicted: predicted[i]!, correct: predicted[i] === gold[i] })),
+      predictions: predicted,
       confusion,
       settings: { strategy: 'highest log-likelihood label', score: 'sum of the log-probabilities of the label continuation\'s tokens', continuations: labels.map((l) => labelContinuation(targetTemplate, l)), batchSize: CHOICE_BATCH_SIZE },
     };
   },
+  matches: (prediction, answer) => prediction === answer,
 });

@@ -102,7 +102,7 @@ export const generate: TaskType = Object.freeze<TaskType>({
     const seconds = (performance.now() - t0) / 1000;
     const predictions = out.map((ids) => extractAnswer(tokenizer.decode(ids.filter((t) => t !== tokenizer.eotId)), targetTemplate));
     const golds = examples.map((ex) => ex.answers ?? []);
-    const correct = predictions.map((p, i) => golds[i]!.some((g) => normalizeAnswer(p, normalize) === normalizeAnswer(g, normalize)));
+    const correct = predictions.map((p, i) => golds[i]!.some((g) => generate.matches(p, g, spec)));
     const f1s = predictions.map((p, i) => Math.max(...golds[i]!.map((g) => tokenF1(p, g))));
     const n = examples.length;
     const hits = correct.filter(Boolean).length;
@@ -120,8 +120,13 @@ export const generate: TaskType = Object.freeze<TaskType>({
       },
       notes: {},
       samples: examples.slice(0, 5).map((ex, i) => ({ question: questions[i]!, gold: golds[i]!.join(' | '), predicted: predictions[i]!, correct: correct[i]! })),
+      predictions,
       confusion: null,
       settings: { strategy: 'greedy', maxNewTokens, stopAt: ['newline', 'end-of-text'], batchSize: GENERATE_BATCH_SIZE, normalize },
     };
+  },
+  matches(prediction, answer, spec) {
+    const { normalize } = specOf(spec);
+    return normalizeAnswer(prediction, normalize) === normalizeAnswer(answer, normalize);
   },
 });

@@ -43,6 +43,8 @@ export interface TaskEvaluation {
   readonly intervals: Partial<Record<MetricId, Interval>>;
   readonly notes: Partial<Record<MetricId, string>>;
   readonly samples: readonly Sample[];
+  /** Every example's answer, in order (for scores over parts of the test set, e.g. changed facts). */
+  readonly predictions: readonly string[];
   readonly confusion: ConfusionMatrix | null;
   /** How the model was asked: decoding or scoring settings, recorded in the result's inputs. */
   readonly settings: Readonly<Record<string, unknown>>;
@@ -89,4 +91,6 @@ export interface TaskType {
   answerRoom(spec: TaskSpec, targetTemplate: string, tokenizer: BpeTokenizer): number;
   /** Answers and scores the test prompts. */
   evaluate(input: EvaluateInput): TaskEvaluation;
+  /** Whether a prediction counts as the given answer, by the task's own scoring (exact match after its normalisation, or the label). */
+  matches(prediction: string, answer: string, spec: TaskSpec): boolean;
 }

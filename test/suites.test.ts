@@ -143,7 +143,8 @@ describe('a suite folder', () => {
 
   test('the published JSON Schema names exactly the keys the parser accepts', () => {
     const schema = JSON.parse(readFileSync(join(ROOT, 'suites', 'suite.schema.json'), 'utf8')) as { properties: Record<string, { properties?: Record<string, unknown> }>; required: string[] };
-    assert.deepEqual(Object.keys(schema.properties).filter((k) => k !== '$schema'), ['name', 'version', 'description', 'useCase', 'task', 'prompt', 'metrics', 'budget', 'stratifyBy', 'files']);
+    assert.deepEqual(Object.keys(schema.properties).filter((k) => k !== '$schema'), ['name', 'version', 'description', 'useCase', 'task', 'prompt', 'metrics', 'budget', 'stratifyBy', 'files', 'update']);
+    assert.deepEqual(Object.keys(schema.properties['update']!.properties!), ['documents', 'train', 'steps']);
     assert.deepEqual(Object.keys(schema.properties['prompt']!.properties!), ['template', 'target', 'passage', 'query', 'fit']);
     assert.deepEqual(Object.keys(schema.properties['files']!.properties!), ['documents', 'train', 'test', 'qrels', 'heldOut']);
     assert.deepEqual(schema.required, ['name', 'version', 'description', 'useCase', 'task', 'prompt']);

@@ -46,6 +46,14 @@ export class HnswSearch {
     return new HnswSearch(index, vectors.dim, vectors.count, s.ef);
   }
 
+  /**
+   * Replaces the vectors of existing labels in place: hnswlib's addPoint on a label it holds updates
+   * that element and repairs its neighbourhood, so only the changed rows are re-inserted.
+   */
+  replace(rows: readonly number[], vectors: Vectors): void {
+    for (const i of rows) this.index.addPoint(Array.from(row(vectors, i)), i);
+  }
+
   static readFile(file: string, dim: number, ef: number): HnswSearch {
     const { HierarchicalNSW } = loadHnswlib();
     const index = new HierarchicalNSW('ip', dim);

@@ -81,6 +81,11 @@ export interface VectorIndex {
   tune(params: SearchParams): void;
   /** Writes the library's own file. */
   writeFile(file: string): void;
+  /**
+   * The index after the vectors of `rows` changed (`vectors` holds every row, new ones in place):
+   * updated in place where the library can, else rebuilt from `vectors`. `how` says which.
+   */
+  replaceRows(rows: readonly number[], vectors: Vectors): { index: VectorIndex; how: string };
 }
 
 const positiveInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
@@ -135,6 +140,10 @@ class ExactIndex implements VectorIndex {
   writeFile(file: string): void {
     this.impl.writeFile(file);
   }
+  replaceRows(_rows: readonly number[], vectors: Vectors): { index: VectorIndex; how: string } {
+    // Brute force has no structure over its rows: the new rows are all there is to change.
+    return { index: new ExactIndex(new ExactSearch(vectors)), how: 'exact: the changed rows replaced' };
+  }
 }
 
 class HnswlibIndex implements VectorIndex {
@@ -161,6 +170,11 @@ class HnswlibIndex implements VectorIndex {
   }
   writeFile(file: string): void {
     this.impl.writeFile(file);
+  }
+  replaceRows(rows: readonly number[], vectors: Vectors): { index: VectorIndex; how: string } {
+    checkVectors(vectors, this.dim, 'hnswlib update');
+    this.impl.replace(rows, vectors);
+    return { index: this, how: `hnswlib: ${rows.length} element(s) updated in place (addPoint on their labels)` };
   }
 }
 
@@ -199,6 +213,11 @@ class FaissIndexWrapper implements VectorIndex {
   }
   writeFile(file: string): void {
     this.impl.writeFile(file);
+  }
+  replaceRows(_rows: readonly number[], vectors: Vectors): { index: VectorIndex; how: string } {
+    // faiss-node exposes no update by id for these index types: rebuilt from the stored vectors,
+    // of which only the changed rows were embedded again.
+    return { index: buildIndex(this.spec(), vectors), how: 'faiss: rebuilt from the stored vectors (no in-place update by id in faiss-node)' };
   }
 }
 

@@ -183,3 +183,67 @@ export function evaluateRetrieval(r: BuiltRetrieval, queries: readonly Query[], 
   });
   return { results, quality, annRecall: annRecall(truth, found, annK), annK, queriesPerSec, embedSec };
 }
+
+/** An index brought up to date with rewritten documents, and what that took. */
+export interface Reindexed {
+  readonly built: BuiltRetrieval;
+  /** Chunks embedded again (those of the rewritten documents). */
+  readonly rows: readonly number[];
+  /** Seconds to embed the rewritten chunks. */
+  readonly embedSec: number;
+  /** Seconds to update the index with them. */
+  readonly indexSec: number;
+  /** How the index changed: in place, or rebuilt from the stored vectors. */
+  readonly how: string;
+}
+
+/**
+ * Re-embeds only the chunks of the rewritten documents, with the embedder as fitted on the first
+ * corpus (a team does not refit its vectoriser for a few changed documents), and updates the index.
+ * `changed` holds the new chunks of those documents, which must chunk into as many pieces as before
+ * (so every other row keeps its number); otherwise RetrievalInputError.
+ */
+export function reindexChunks(r: BuiltRetrieval, changed: readonly Chunk[]): Reindexed {
+  const byDoc = new Map<string, Chunk[]>();
+  for (const c of changed) byDoc.set(c.docId, [...(byDoc.get(c.docId) ?? []), c]);
+  const chunks = [...r.chunks];
+  const rows: number[] = [];
+  for (const [docId, fresh] of byDoc) {
+    const old = chunks.flatMap((c, i) => (c.docId === docId ? [i] : []));
+    if (old.length !== fresh.length) {
+      throw new RetrievalInputError(`document ${docId} has ${fresh.length} chunk(s) after the update and ${old.length} before: an in-place update needs as many. Fix: keep each rewritten document's length, or index whole documents (chunkTokens=0)`);
+    }
+    old.forEach((row, j) => { chunks[row] = fresh[j]!; rows.push(row); });
+  }
+  rows.sort((a, b) => a - b);
+  const t0 = performance.now();
+  const embedded = r.embedder.embed(rows.map((i) => chunks[i]!.text));
+  const embedSec = (performance.now() - t0) / 1000;
+  const data = new Float32Array(r.vectors.data);
+  rows.forEach((i, j) => data.set(row(embedded, j), i * r.vectors.dim));
+  const vectors: Vectors = { dim: r.vectors.dim, count: r.vectors.count, data };
+  const t1 = performance.now();
+  const { index, how } = r.index.replaceRows(rows, vectors);
+  const indexSec = (performance.now() - t1) / 1000;
+  const exact = buildIndex({ type: 'exact' }, vectors);
+  return { built: { ...r, chunks, vectors, index, exact }, rows, embedSec, indexSec, how };
+}
+
+/**
+ * How far an updated index agrees with one built from scratch on the new chunks (same fitted
+ * embedder, same spec): whether the stored vectors are identical, and the share of queries whose
+ * top-k rows are the same.
+ */
+export function agreementWithRebuild(updated: BuiltRetrieval, queries: Vectors, k: number): { vectorsIdentical: boolean; agreement: number } {
+  const fresh = updated.embedder.embed(updated.chunks.map((c) => c.text));
+  const vectorsIdentical = fresh.data.length === updated.vectors.data.length && fresh.data.every((x, i) => Object.is(x, updated.vectors.data[i]));
+  const rebuilt = buildIndex(updated.index.spec(), fresh);
+  const depth = Math.min(k, rebuilt.size);
+  let same = 0;
+  for (let i = 0; i < queries.count; i++) {
+    const a = updated.index.search(row(queries, i), depth).ids;
+    const b = rebuilt.search(row(queries, i), depth).ids;
+    if (a.length === b.length && a.every((x, j) => x === b[j])) same += 1;
+  }
+  return { vectorsIdentical, agreement: queries.count ? same / queries.count : 1 };
+}
