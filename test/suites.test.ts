@@ -82,7 +82,7 @@ describe('a suite folder', () => {
     assert.deepEqual(brokenCopy('task', (dir) => editJson(join(dir, 'suite.json'), (o) => { o['task'] = { type: 'summarise' }; })).lines,
       ['suite.json: task.type: unknown task type "summarise". Fix: use one of generate, choice']);
     assert.deepEqual(brokenCopy('template', (dir) => editJson(join(dir, 'suite.json'), (o) => { o['prompt'].template = 'Q: {question} ({product})\nA:'; o['sytle'] = 1; })).lines, [
-      'suite.json: sytle: is not a suite.json key. Fix: the keys are name, version, description, useCase, task, prompt, metrics, budget, stratifyBy, files',
+      'suite.json: sytle: is not a suite.json key. Fix: the keys are name, version, description, useCase, task, prompt, metrics, budget, stratifyBy, files, update',
       'train.jsonl: product: prompt.template names {product}, which no example in this file has. Fix: add "product" to the examples, or remove {product} from prompt.template in suite.json',
       'test.jsonl: product: prompt.template names {product}, which no example in this file has. Fix: add "product" to the examples, or remove {product} from prompt.template in suite.json',
     ]);
