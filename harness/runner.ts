@@ -275,7 +275,8 @@ async function runCells(p: Prepared, req: RunRequest): Promise<number> {
   const total = p.cells.length;
   const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : what.endsWith('h') ? 'es' : 's'}`;
   const { suites, approaches, seeds } = p.config;
-  const shard = req.shard ? `shard ${formatShard(req.shard)} of the plan's ${suites.length * approaches.length * seeds.length}: ` : '';
+  const planned = p.manifest?.shard?.planCells.length;
+  const shard = req.shard ? `shard ${formatShard(req.shard)} of the plan${planned === undefined ? '' : `'s ${planned}`}: ` : '';
   console.log(`run ${p.runDir}: ${count(total, 'cell')} (${shard}${count(suites.length, 'suite')} x ${count(approaches.length, 'approach')} x ${count(seeds.length, 'seed')}), backend ${p.backend.name}${p.manifest ? '' : ', resuming'}`);
   const progress = createProgress(total, 'cells');
   let currentPid: number | undefined;
