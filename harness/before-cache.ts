@@ -13,7 +13,8 @@ export interface BeforeKeyInputs {
   readonly heldOutHash: string;
   /** The suite's own held-out texts, or null without. */
   readonly suiteHeldOut: unknown;
-  readonly backend: string;
+  /** The backend and the kernels it runs (their sums may round differently). */
+  readonly backend: unknown;
   /** The measuring code's settings (token caps), so a change to them misses the cache. */
   readonly settings: unknown;
 }

@@ -145,14 +145,22 @@ function measureCapability(model: GPT, tokenizer: BpeTokenizer, cap: ReturnType<
   return { brownCe: brown.ce, brownTokens: brown.tokens, brownTokensPerSec: brown.tokensPerSec, rcCorrect: rc.correct, rcTotal: rc.total };
 }
 
-/** Peak engine bytes over one evaluation batch, for approaches that do not train. */
-async function profileEvaluationBatch(model: GPT, tokenizer: BpeTokenizer, cap: ReturnType<typeof heldOutCapability>, weightsBytes: number): Promise<MemoryBreakdown> {
+/**
+ * Peak engine bytes over one evaluation batch of the served model. `memory` is the engine's whole
+ * peak (memory.peakBytes of approaches that do not train); `servePeakBytes` counts only the served
+ * model's weights and the batch, not what else the cell holds (the base model beside a merged copy).
+ */
+async function profileEvaluationBatch(model: GPT, tokenizer: BpeTokenizer, cap: ReturnType<typeof heldOutCapability>, weightsBytes: number): Promise<{ memory: MemoryBreakdown; servePeakBytes: number }> {
   const windowTokens = PROFILE_WINDOWS * model.config.nCtx;
   const tokens = documentTokens(tokenizer, cap.brown, windowTokens);
+  const live = tf.memory().numBytes;
   const info = await tf.profile(() => {
     meanCrossEntropy(model, tokens, { batchSize: PROFILE_WINDOWS, maxTokens: windowTokens });
   });
-  return { peakBytes: info.peakBytes, weightsBytes, gradientsBytes: 0, optimizerBytes: 0, activationsBytes: info.peakBytes - weightsBytes };
+  return {
+    memory: { peakBytes: info.peakBytes, weightsBytes, gradientsBytes: 0, optimizerBytes: 0, activationsBytes: info.peakBytes - weightsBytes },
+    servePeakBytes: weightsBytes + info.peakBytes - live,
+  };
 }
 
 /**
@@ -277,7 +285,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     // The "before" of forgetting: the base model on this backend, measured once per run (the cache).
     const beforeCache = {
       key: beforeKey({
-        checkpointHash: base.header.contentHash, heldOutHash: p.cap.contentHash, suiteHeldOut: data.heldOut ?? null, backend: p.backend.name,
+        checkpointHash: base.header.contentHash, heldOutHash: p.cap.contentHash, suiteHeldOut: data.heldOut ?? null, backend: { name: p.backend.name, matmul: p.backend.kernels?.matmul ?? null, fused: p.backend.fused.mode },
         settings: { brownMaxTokens: BROWN_EVAL_MAX_TOKENS },
       }),
       hit: false,
@@ -344,7 +352,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       });
       return { serve, rssPeakBytes, gpuPeak, latency };
     });
-    const memory = served.memory ?? serve;
+    const memory = served.memory ?? serve.memory;
     const training = served.training;
 
     // Assemble.
@@ -366,7 +374,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       'memory.activationsBytes': memory.activationsBytes,
       'memory.gpuPeakBytes': gpuPeak.bytes,
       'memory.trainPeakBytes': served.memory?.peakBytes ?? null,
-      'memory.servePeakBytes': serve.peakBytes,
+      'memory.servePeakBytes': serve.servePeakBytes,
       'train.tokensPerSec': training?.tokensPerSec ?? null,
       'train.wallSec': training?.wallSec ?? null,
       'eval.tokensPerSec': after.brownTokensPerSec,
@@ -381,6 +389,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
         : `tf.profile().peakBytes over one evaluation batch (${PROFILE_WINDOWS} x ${model.config.nCtx} held-out Brown tokens); ${approach.name} does not train`,
       'memory.gpuPeakBytes': gpuPeak.note,
       ...(served.memory ? {} : { 'memory.trainPeakBytes': `${approach.name} does not train` }),
+      'memory.servePeakBytes': `the served model's weights (4 bytes per parameter) plus tf.profile().peakBytes over one evaluation batch (${PROFILE_WINDOWS} x ${model.config.nCtx} held-out Brown tokens) above the engine bytes live before it`,
       ...(training ? {} : { 'train.tokensPerSec': `${approach.name} does not train`, 'train.wallSec': `${approach.name} does not train` }),
       ...(unchanged ? { 'forgetting.ceDelta': 'the served model is the base model: 0 by construction', 'forgetting.rcDelta': 'the served model is the base model: 0 by construction' } : {}),
       ...(data.heldOut ? {} : { 'forgetting.suiteHeldOutCe': `suite ${suite.name} ships no held-out text (files.heldOut)`, 'forgetting.suiteCeDelta': `suite ${suite.name} ships no held-out text (files.heldOut)` }),

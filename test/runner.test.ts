@@ -203,9 +203,10 @@ test('"before" is measured once per run and shared through <run>/cache; a cell m
   // Memory by phase: the training step where the approach trains, serving for every approach.
   assert.equal(base.metrics['memory.trainPeakBytes'], null);
   assert.equal(base.notes['memory.trainPeakBytes'], 'base does not train');
-  assert.equal(base.metrics['memory.servePeakBytes'], base.metrics['memory.peakBytes']);
+  assert.ok(base.metrics['memory.servePeakBytes']! <= base.metrics['memory.peakBytes']!);
   assert.equal(lora.metrics['memory.trainPeakBytes'], lora.metrics['memory.peakBytes']);
   assert.ok(lora.metrics['memory.servePeakBytes']! > 0);
+  // The same served model and batch: the same serving peak, whatever else its process holds (this one holds more).
   assert.equal(lora.metrics['memory.servePeakBytes'], alone.metrics['memory.servePeakBytes']);
 
   // The end-of-run table: sums over the run's cells, per stage, in the printed precision.

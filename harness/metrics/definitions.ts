@@ -278,7 +278,7 @@ export const METRICS = {
   'update.indexAgreement': { label: 'Re-indexed = rebuilt', unit: '', higherIsBetter: true, description: 'Share of test queries whose top-k ids from the updated index equal those of an index built from scratch on the new documents (1 for exact search by construction).' },
   // Peak memory by phase, so rows that train and rows that do not compare on the same phase.
   'memory.trainPeakBytes': { label: 'Peak memory, training step', unit: 'bytes', higherIsBetter: false, description: 'tf.profile().peakBytes over one training step; null for approaches that do not train.' },
-  'memory.servePeakBytes': { label: 'Peak memory, serving', unit: 'bytes', higherIsBetter: false, description: 'tf.profile().peakBytes over one evaluation batch of the served model (8 x context held-out Brown tokens), for every approach.' },
+  'memory.servePeakBytes': { label: 'Peak memory, serving', unit: 'bytes', higherIsBetter: false, description: 'The served model\'s weights plus tf.profile().peakBytes over one evaluation batch (8 x context held-out Brown tokens) above the bytes live before it, for every approach: what else the cell holds does not count.' },
   // issue 6: inference latency after merging. The served model exported to ONNX and run by
   // onnxruntime-node, timed with tinybench after warm-up; a request is a prefill of a fixed-length
   // prompt then one cached decode step per new token (harness/export/).
