@@ -269,7 +269,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
   try {
     const clock = stageClock(opts.stage);
     // Prepare.
-    const gpuAndP = await clock.time('time.prepareSec', 'prepare', async () => {
+    const { gpu, p } = await clock.time('time.prepareSec', 'prepare', async () => {
       const backend = await initBackend(job.backend);
       held.backend = backend;
       const gpu = startGpuSampler(backend);
@@ -278,7 +278,6 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       held.baseModel = base.model;
       return { gpu, p: await prepare(job, log, backend, base) };
     });
-    const { gpu, p } = gpuAndP;
     const { suite, data, approach, testItems, task, base } = p;
     const tokenizer = base.tokenizer;
 
@@ -395,6 +394,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       ...(data.heldOut ? {} : { 'forgetting.suiteHeldOutCe': `suite ${suite.name} ships no held-out text (files.heldOut)`, 'forgetting.suiteCeDelta': `suite ${suite.name} ships no held-out text (files.heldOut)` }),
       ...served.extra?.notes,
       ...(unchanged ? { 'time.forgettingSec': 'the served model is the base model: "before" stands for "after"' } : {}),
+      ...(unchanged && beforeCache.hit ? { 'eval.tokensPerSec': 'the base model\'s Brown evaluation rate, measured by an earlier cell of this run (the run\'s cache of "before")' } : {}),
       'memory.rssPeakBytes': 'peak resident set size of the cell\'s process before the latency measurement (onnxruntime\'s sessions are not the approach\'s memory)',
       ...latency.notes,
     };
