@@ -4,8 +4,11 @@
 // then records the failure itself, as it does when this process is killed.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { runCell, type CellJob } from './cell.js';
-import { cellResultPath, writeJsonAtomic } from './run-files.js';
+import { runCell, type CellJob, type StageMessage } from './cell.js';
+import { cacheDir, cellResultPath, writeJsonAtomic } from './run-files.js';
+
+/** Units of a stage are sent at most this often: the bar redraws twice a second. */
+const STAGE_INTERVAL_MS = 250;
 
 // The runner holds an IPC channel to this process; when the runner dies (kill -9 included) the
 // channel closes and the cell stops, so a resumed run never races a leftover cell for its file.
@@ -24,7 +27,16 @@ async function main(): Promise<number> {
     console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${line}`);
   };
   log(`cell ${job.spec.id} (pid ${process.pid})`);
-  const result = await runCell(job, { log, startedAtMs: t0 });
+  let lastStage = '', lastSentMs = 0;
+  const stage = (name: string, done?: number, total?: number): void => {
+    const now = Date.now();
+    if (name === lastStage && done !== total && now - lastSentMs < STAGE_INTERVAL_MS) return;
+    lastStage = name;
+    lastSentMs = now;
+    const msg: StageMessage = { stage: name, ...(done !== undefined ? { done } : {}), ...(total !== undefined ? { total } : {}) };
+    process.send?.(msg);
+  };
+  const result = await runCell(job, { log, startedAtMs: t0, cacheDir: cacheDir(runDir), stage });
   writeJsonAtomic(cellResultPath(runDir, job.spec.id), result);
   log(`${result.status} in ${result.wallSec.toFixed(1)} s`);
   return 0;

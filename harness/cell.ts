@@ -23,6 +23,7 @@ import { UsageError } from './errors.js';
 import { latencySettingsFor } from './export/latency.js';
 import { latencyPrompt, measureServingLatency } from './export/serving-latency.js';
 import { BROWN_EVAL_MAX_TOKENS, brownCrossEntropy, documentTokens, readingComprehension } from './evaluation.js';
+import { beforeKey, readBefore, writeBefore } from './before-cache.js';
 import { METRIC_IDS, type Interval, type MetricId } from './metrics/definitions.js';
 import { wilsonInterval } from './metrics/stats.js';
 import { freshFactScores } from './fresh-facts.js';
@@ -43,10 +44,41 @@ export interface CellJob {
   readonly trainSteps?: number;
 }
 
+/** The stage a cell runs and, where it counts units, how far it is: the worker sends it to the runner. */
+export interface StageMessage {
+  readonly stage: string;
+  readonly done?: number;
+  readonly total?: number;
+}
+
 export interface CellRunOptions {
   readonly log: (line: string) => void;
   /** Epoch ms the cell's process started (cell.wallSec counts from here); default: now. */
   readonly startedAtMs?: number;
+  /** The run's cache folder, where cells share the base model's "before"; none: always measured. */
+  readonly cacheDir?: string;
+  /** The stage running now and, where it counts units (training steps, answers), how far it is. */
+  readonly stage?: (stage: string, done?: number, total?: number) => void;
+}
+
+/**
+ * Times the cell's stages into their time.* metrics; each stage is also announced to opts.stage.
+ * A stage that ran twice (none today) would add up.
+ */
+function stageClock(stage: CellRunOptions['stage']) {
+  const seconds: Partial<Record<MetricId, number>> = {};
+  return {
+    seconds,
+    async time<T>(id: MetricId, name: string, fn: () => T | Promise<T>): Promise<T> {
+      stage?.(name);
+      const t0 = performance.now();
+      try {
+        return await fn();
+      } finally {
+        seconds[id] = (seconds[id] ?? 0) + (performance.now() - t0) / 1000;
+      }
+    },
+  };
 }
 
 /**
@@ -114,14 +146,22 @@ function measureCapability(model: GPT, tokenizer: BpeTokenizer, cap: ReturnType<
   return { brownCe: brown.ce, brownTokens: brown.tokens, brownTokensPerSec: brown.tokensPerSec, rcCorrect: rc.correct, rcTotal: rc.total };
 }
 
-/** Peak engine bytes over one evaluation batch, for approaches that do not train. */
-async function profileEvaluationBatch(model: GPT, tokenizer: BpeTokenizer, cap: ReturnType<typeof heldOutCapability>, weightsBytes: number): Promise<MemoryBreakdown> {
+/**
+ * Peak engine bytes over one evaluation batch of the served model. `memory` is the engine's whole
+ * peak (memory.peakBytes of approaches that do not train); `servePeakBytes` counts only the served
+ * model's weights and the batch, not what else the cell holds (the base model beside a merged copy).
+ */
+async function profileEvaluationBatch(model: GPT, tokenizer: BpeTokenizer, cap: ReturnType<typeof heldOutCapability>, weightsBytes: number): Promise<{ memory: MemoryBreakdown; servePeakBytes: number }> {
   const windowTokens = PROFILE_WINDOWS * model.config.nCtx;
   const tokens = documentTokens(tokenizer, cap.brown, windowTokens);
+  const live = tf.memory().numBytes;
   const info = await tf.profile(() => {
     meanCrossEntropy(model, tokens, { batchSize: PROFILE_WINDOWS, maxTokens: windowTokens });
   });
-  return { peakBytes: info.peakBytes, weightsBytes, gradientsBytes: 0, optimizerBytes: 0, activationsBytes: info.peakBytes - weightsBytes };
+  return {
+    memory: { peakBytes: info.peakBytes, weightsBytes, gradientsBytes: 0, optimizerBytes: 0, activationsBytes: info.peakBytes - weightsBytes },
+    servePeakBytes: weightsBytes + info.peakBytes - live,
+  };
 }
 
 /**
@@ -209,12 +249,13 @@ function measureAllCapability(model: GPT, p: Prepared, who: string): CapabilityW
 }
 
 /** Quality: the approach's prompts for the test subset, answered and scored by the suite's task type. */
-async function measureQuality(p: Prepared, outcome: ApproachOutcome, seedKey: string): Promise<TaskEvaluation> {
+async function measureQuality(p: Prepared, outcome: ApproachOutcome, seedKey: string, stage: CellRunOptions['stage']): Promise<TaskEvaluation> {
   const prompts = await outcome.prompts(p.testItems);
   if (prompts.length !== p.testItems.length) throw new Error(`approach ${p.approach.name} returned ${prompts.length} prompts for ${p.testItems.length} test examples`);
   return p.task.evaluate({
     model: outcome.model, tokenizer: p.base.tokenizer, spec: p.suite.task, targetTemplate: p.suite.prompt.target,
     examples: p.testItems, prompts, questions: p.testItems.map((ex) => p.prompts.query(ex)), seedKey,
+    ...(stage ? { progress: (done: number, total: number) => stage('answering', done, total) } : {}),
   });
 }
 
@@ -224,69 +265,102 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
   const startedAt = new Date(startedAtMs).toISOString();
   const { spec } = job;
   const log = opts.log;
-  let backend: BackendInfo | null = null;
-  let outcome: ApproachOutcome | null = null;
-  let baseModel: GPT | null = null;
+  // Set inside the stages, read by the catch and the finally.
+  const held: { backend: BackendInfo | null; outcome: ApproachOutcome | null; baseModel: GPT | null } = { backend: null, outcome: null, baseModel: null };
   try {
+    const clock = stageClock(opts.stage);
     // Prepare.
-    backend = await initBackend(job.backend);
-    const gpu = startGpuSampler(backend);
-    log(`backend: ${backend.name} (${backend.attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ')})`);
-    const base = loadCheckpoint(job.checkpointDir);
-    baseModel = base.model;
-    const p = await prepare(job, log, backend, base);
-    const { suite, data, approach, testItems, task } = p;
+    const { gpu, p } = await clock.time('time.prepareSec', 'prepare', async () => {
+      const backend = await initBackend(job.backend);
+      held.backend = backend;
+      const gpu = startGpuSampler(backend);
+      log(`backend: ${backend.name} (${backend.attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ')})`);
+      const base = loadCheckpoint(job.checkpointDir);
+      held.baseModel = base.model;
+      return { gpu, p: await prepare(job, log, backend, base) };
+    });
+    const { suite, data, approach, testItems, task, base } = p;
     const tokenizer = base.tokenizer;
 
-    // The "before" of forgetting: the base model measured in this cell, on this backend.
-    log('measuring the base model on held-out capability (before)');
-    const before = measureAllCapability(base.model, p, 'base model');
+    // The "before" of forgetting: the base model on this backend, measured once per run (the cache).
+    const beforeCache = {
+      key: beforeKey({
+        checkpointHash: base.header.contentHash, heldOutHash: p.cap.contentHash, suiteHeldOut: data.heldOut ?? null, backend: { name: p.backend.name, matmul: p.backend.kernels?.matmul ?? null, fused: p.backend.fused.mode },
+        settings: { brownMaxTokens: BROWN_EVAL_MAX_TOKENS },
+      }),
+      hit: false,
+    };
+    const before = await clock.time('time.beforeSec', 'before', () => {
+      const cached = opts.cacheDir !== undefined ? readBefore<CapabilityWithSuite>(opts.cacheDir, beforeCache.key) : null;
+      if (cached) {
+        beforeCache.hit = true;
+        log(`the base model's held-out capability (before): read from the run's cache (${beforeCache.key.slice(0, 12)})`);
+        return cached;
+      }
+      log('measuring the base model on held-out capability (before)');
+      const measured = measureAllCapability(base.model, p, 'base model');
+      if (opts.cacheDir !== undefined) writeBefore(opts.cacheDir, beforeCache.key, measured);
+      return measured;
+    });
     log(`before: Brown CE ${before.brownCe.toFixed(4)}, RC EM ${before.rcCorrect}/${before.rcTotal}${before.suiteCe !== null ? `, suite held-out CE ${before.suiteCe.toFixed(4)}` : ''}`);
 
     // Adapt.
     log(`running approach ${approach.name} ${JSON.stringify(spec.approachConfig)} on ${suite.name} (${task.name})`);
     const lastTenth = new Map<string, number>();
-    outcome = await approach.run({
-      suite, data, prompts: p.prompts, seed: spec.seed, config: spec.approachConfig, base, backend, log,
+    const served = await clock.time('time.adaptSec', 'adapt', () => approach.run({
+      suite, data, prompts: p.prompts, seed: spec.seed, config: spec.approachConfig, base, backend: p.backend, log,
       progress: (phase, done, total) => {
+        opts.stage?.(phase, done, total);
         const tenth = total > 0 ? Math.floor((10 * done) / total) : 10;
         if (tenth !== lastTenth.get(phase)) {
           lastTenth.set(phase, tenth);
           log(`${phase}: ${done}/${total}`);
         }
       },
-    });
-    const model = outcome.model;
+    }));
+    held.outcome = served;
+    const model = served.model;
 
     // Measure: forgetting. The same object, unadapted, is the same model: reuse "before" so the deltas are exactly 0.
     const unchanged = model === base.model && model.adapter === null;
-    const after = unchanged ? before : measureAllCapability(model, p, `${spec.label} model`);
+    // The update runs inside the approach (after adapting, before serving): its seconds are its own stage.
+    if (served.update) {
+      clock.seconds['time.updateSec'] = served.update.wallSec;
+      clock.seconds['time.adaptSec'] = (clock.seconds['time.adaptSec'] ?? 0) - served.update.wallSec;
+    }
+    if (unchanged) clock.seconds['time.forgettingSec'] = 0;
+    const after = unchanged ? before : await clock.time('time.forgettingSec', 'after', () => measureAllCapability(model, p, `${spec.label} model`));
     if (!unchanged) log(`after: Brown CE ${after.brownCe.toFixed(4)}, RC EM ${after.rcCorrect}/${after.rcTotal}`);
 
     // Measure: quality, by the task type.
     log(`answering ${testItems.length} of ${data.test.length} test examples (${task.name})`);
-    const quality = await measureQuality(p, outcome, `quality:${spec.id}`);
+    const quality = await clock.time('time.qualitySec', 'quality', () => measureQuality(p, served, `quality:${spec.id}`, opts.stage));
     // A suite whose facts changed: the scores on changed and unchanged facts, and the update's cost.
-    const fresh = data.update ? freshFactScores(task, suite.task, testItems, quality.predictions, outcome.update, approach.name) : null;
+    const fresh = data.update ? freshFactScores(task, suite.task, testItems, quality.predictions, served.update, approach.name) : null;
     const headline = suite.metrics[0]!.id;
     log(`test ${headline} ${String(fresh?.metrics[headline] ?? quality.metrics[headline])}`);
 
-    // Measure: cost.
-    const params = outcome.params;
-    const memory = outcome.memory ?? (await profileEvaluationBatch(model, tokenizer, p.cap, 4 * params.total));
-    const gpuPeak = gpu.stop();
-    const training = outcome.training;
-    // Inference latency after merging, last: the RSS peak is read before it, so that onnxruntime's
-    // sessions do not count as the approach's memory.
-    const rssPeakBytes = process.resourceUsage().maxRSS * 1024;
-    const latencySettings = latencySettingsFor(model.config);
-    log('timing inference latency: ONNX exports in onnxruntime-node, and the model as trained in tfjs');
-    const latency = await measureServingLatency({
-      base: base.model, served: model, ...(outcome.serving ? { serving: outcome.serving } : {}), approach: approach.name,
-      prompt: latencyPrompt(tokenizer, p.prompts.sampleTexts(data), latencySettings.promptTokens),
-      promptSource: `the first ${latencySettings.promptTokens} tokens of the suite's ${data.documents.length ? 'documents' : 'training examples'}`,
-      settings: latencySettings, seedKey: `latency:${spec.id}`, log,
+    // Measure: cost. Serving memory for every approach, so rows that train and rows that do not
+    // compare on the same phase; the training step's peak where the approach trains.
+    const params = served.params;
+    const { serve, rssPeakBytes, gpuPeak, latency } = await clock.time('time.latencySec', 'latency', async () => {
+      const serve = await profileEvaluationBatch(model, tokenizer, p.cap, 4 * params.total);
+      const gpuPeak = gpu.stop();
+      // Inference latency after merging, last: the RSS peak is read before it, so that onnxruntime's
+      // sessions do not count as the approach's memory.
+      const rssPeakBytes = process.resourceUsage().maxRSS * 1024;
+      const latencySettings = latencySettingsFor(model.config);
+      log('timing inference latency: ONNX exports in onnxruntime-node, and the model as trained in tfjs');
+      const latency = await measureServingLatency({
+        base: base.model, served: model, ...(served.serving ? { serving: served.serving } : {}), approach: approach.name,
+        prompt: latencyPrompt(tokenizer, p.prompts.sampleTexts(data), latencySettings.promptTokens),
+        promptSource: `the first ${latencySettings.promptTokens} tokens of the suite's ${data.documents.length ? 'documents' : 'training examples'}`,
+        settings: latencySettings, seedKey: `latency:${spec.id}`, log,
+      });
+      return { serve, rssPeakBytes, gpuPeak, latency };
     });
+    const memory = served.memory ?? serve.memory;
+    const training = served.training;
 
     // Assemble.
     const metrics: Partial<Record<MetricId, number | null>> = {
@@ -306,24 +380,31 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       'memory.optimizerBytes': memory.optimizerBytes,
       'memory.activationsBytes': memory.activationsBytes,
       'memory.gpuPeakBytes': gpuPeak.bytes,
+      'memory.trainPeakBytes': served.memory?.peakBytes ?? null,
+      'memory.servePeakBytes': serve.servePeakBytes,
       'train.tokensPerSec': training?.tokensPerSec ?? null,
       'train.wallSec': training?.wallSec ?? null,
       'eval.tokensPerSec': after.brownTokensPerSec,
-      ...outcome.extra?.metrics,
+      ...served.extra?.metrics,
       ...fresh?.metrics,
       ...latency.metrics,
+      ...clock.seconds,
     };
     const notes: Partial<Record<MetricId, string>> = {
       ...quality.notes,
-      'memory.peakBytes': outcome.memory
+      'memory.peakBytes': served.memory
         ? 'tf.profile().peakBytes over one training step'
         : `tf.profile().peakBytes over one evaluation batch (${PROFILE_WINDOWS} x ${model.config.nCtx} held-out Brown tokens); ${approach.name} does not train`,
       'memory.gpuPeakBytes': gpuPeak.note,
+      ...(served.memory ? {} : { 'memory.trainPeakBytes': `${approach.name} does not train` }),
+      'memory.servePeakBytes': `the served model's weights (4 bytes per parameter) plus tf.profile().peakBytes over one evaluation batch (${PROFILE_WINDOWS} x ${model.config.nCtx} held-out Brown tokens) above the engine bytes live before it`,
       ...(training ? {} : { 'train.tokensPerSec': `${approach.name} does not train`, 'train.wallSec': `${approach.name} does not train` }),
       ...(unchanged ? { 'forgetting.ceDelta': 'the served model is the base model: 0 by construction', 'forgetting.rcDelta': 'the served model is the base model: 0 by construction' } : {}),
       ...(data.heldOut ? {} : { 'forgetting.suiteHeldOutCe': `suite ${suite.name} ships no held-out text (files.heldOut)`, 'forgetting.suiteCeDelta': `suite ${suite.name} ships no held-out text (files.heldOut)` }),
-      ...outcome.extra?.notes,
+      ...served.extra?.notes,
       ...fresh?.notes,
+      ...(unchanged ? { 'time.forgettingSec': 'the served model is the base model: "before" stands for "after"' } : {}),
+      ...(unchanged && beforeCache.hit ? { 'eval.tokensPerSec': 'the base model\'s Brown evaluation rate, measured by an earlier cell of this run (the run\'s cache of "before")' } : {}),
       'memory.rssPeakBytes': 'peak resident set size of the cell\'s process before the latency measurement (onnxruntime\'s sessions are not the approach\'s memory)',
       ...latency.notes,
     };
@@ -354,7 +435,8 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       checkpoint: { dir: job.checkpointDir, contentHash: base.header.contentHash, config: base.header.config },
       approach: { name: approach.name, label: spec.label, config: spec.approachConfig },
       training,
-      ...outcome.extra?.inputs,
+      before: { from: beforeCache.hit ? 'run cache' : 'measured in this cell', key: beforeCache.key },
+      ...served.extra?.inputs,
       ...fresh?.inputs,
       ...latency.inputs,
     };
@@ -370,7 +452,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     }
     const result: CompletedCell = {
       schemaVersion: RESULT_SCHEMA_VERSION, cell: spec, status: 'completed', startedAt, finishedAt: new Date(finishedAtMs).toISOString(),
-      wallSec: (finishedAtMs - startedAtMs) / 1000, backend, metrics, intervals, notes, inputs, samples: quality.samples,
+      wallSec: (finishedAtMs - startedAtMs) / 1000, backend: p.backend, metrics, intervals, notes, inputs, samples: quality.samples,
       ...(quality.confusion ? { confusion: quality.confusion } : {}),
     };
     return result;
@@ -380,10 +462,10 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     const finishedAtMs = Date.now();
     return {
       schemaVersion: RESULT_SCHEMA_VERSION, cell: spec, status: 'failed', startedAt, finishedAt: new Date(finishedAtMs).toISOString(),
-      wallSec: (finishedAtMs - startedAtMs) / 1000, backend, error: { message: e.message, ...(e.stack ? { stack: e.stack } : {}) },
+      wallSec: (finishedAtMs - startedAtMs) / 1000, backend: held.backend, error: { message: e.message, ...(e.stack ? { stack: e.stack } : {}) },
     };
   } finally {
-    outcome?.dispose?.();
-    baseModel?.dispose();
+    held.outcome?.dispose?.();
+    held.baseModel?.dispose();
   }
 }

@@ -25,6 +25,7 @@ import { exportTrec } from './trec-export.js';
 import { registerCostCommand } from './cost/command.js';
 import { registerImportCommand } from './import-command.js';
 import { writeModelSizeFile } from './cost/report-input.js';
+import { measureClaimsAtSize } from './cost/at-size.js';
 import { runIdOf } from './manifest.js';
 import { ENGINE_PATHS, formatPerf, formatPerfPaths, REFERENCE_SHAPE, runPerf, runPerfPaths, type EnginePath, type PerfApproach } from './perf.js';
 import { DEFAULT_MODEL_CONFIG } from './engine/config.js';
@@ -278,6 +279,14 @@ async function reportCommand(run: string, flags: { memoryBudget?: number; projec
   for (const f of files) console.log(`report: ${f}`);
 }
 
+/** A new run folder, named as the runner names it, for commands that need it after the run. */
+function newRunFolder(): string {
+  const id = runIdOf(new Date());
+  let out = join('results', id);
+  for (let k = 2; existsSync(out); k++) out = join('results', `${id}-${k}`);
+  return out;
+}
+
 export function buildProgram(argv: readonly string[], setExit: (code: number) => void): Command {
   const program = new Command('bench')
     .description('Measure full fine-tuning, LoRA, QLoRA, RAG and LoRA+RAG on identical tasks.')
@@ -288,9 +297,22 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
     .allowExcessArguments(false);
 
   runOptions(program.command('all').description(`every built-in suite (or those of --suite) x every approach (and the retrain rows on suites whose facts change), ${DEFAULT_SEEDS} seeds`)
-    .option('--suite <list>', 'suites instead of every built-in one: names or suite folders, comma-separated or repeated (e.g. --suite knowledge-qa,./my-suite)', commaList()))
-    .action(async (flags: RunFlags & { suite?: string[] }) => {
-      setExit(await runBench(runRequest(flags.suite ?? suiteNames(), defaultApproaches(), flags, argv)));
+    .option('--suite <list>', 'suites instead of every built-in one: names or suite folders, comma-separated or repeated (e.g. --suite knowledge-qa,./my-suite)', commaList())
+    .option('--no-cost', 'skip measuring memory at GPT-2 sizes (the ledger\'s at-size claims then stay not measured)'))
+    .action(async (flags: RunFlags & { suite?: string[]; cost: boolean }) => {
+      // A shard measures no cost: the shards of one plan would each measure the same points.
+      if (!flags.cost || flags.shard !== undefined) {
+        setExit(await runBench(runRequest(flags.suite ?? suiteNames(), defaultApproaches(), flags, argv)));
+        return;
+      }
+      const out = flags.out ?? newRunFolder();
+      const req = runRequest(flags.suite ?? suiteNames(), defaultApproaches(), { ...flags, out }, argv);
+      const code = await runBench(flags.out === undefined ? { ...req, command: `${req.command} --out ${out}` } : req);
+      if (measureClaimsAtSize(resolve(out), (line) => console.log(line))) {
+        const { files } = await writeReports(resolve(out));
+        for (const f of files) console.log(`report: ${f}`);
+      }
+      setExit(code);
     });
 
   runOptions(
@@ -304,12 +326,7 @@ export function buildProgram(argv: readonly string[], setExit: (code: number) =>
       return;
     }
     // The export needs the run folder: pick it here (as the runner would) and record it in the command.
-    let out = flags.out;
-    if (out === undefined) {
-      const id = runIdOf(new Date());
-      out = join('results', id);
-      for (let k = 2; existsSync(out); k++) out = join('results', `${id}-${k}`);
-    }
+    const out = flags.out ?? newRunFolder();
     const req = runRequest(suites, flags.approach ?? defaultApproaches(), { ...flags, out }, argv);
     const code = await runBench(flags.out === undefined ? { ...req, command: `${req.command} --out ${out}` } : req);
     const files = await exportTrec(resolve(out));

@@ -4,6 +4,7 @@
 //   <run>/cells/<id>.json      one result per cell (harness/results.ts), written when the cell ends
 //   <run>/cells/<id>.log       the cell process's output
 //   <run>/jobs/<id>.json       what the runner asked the cell's process to do
+//   <run>/cache/               measurements cells share (harness/before-cache.ts)
 //
 // Files that readers may open at any moment are written to a temporary name and renamed into place:
 // a reader sees the old file or the whole new one, never half of one.
@@ -16,6 +17,7 @@ export const manifestPath = (runDir: string): string => join(runDir, MANIFEST_FI
 export const cellsDir = (runDir: string): string => join(runDir, 'cells');
 export const cellResultPath = (runDir: string, cellId: string): string => join(runDir, 'cells', `${cellId}.json`);
 export const cellLogPath = (runDir: string, cellId: string): string => join(runDir, 'cells', `${cellId}.log`);
+export const cacheDir = (runDir: string): string => join(runDir, 'cache');
 export const cellJobPath = (runDir: string, cellId: string): string => join(runDir, 'jobs', `${cellId}.json`);
 
 /**

@@ -12,7 +12,7 @@ import { resolveSuite } from '../suites/registry.js';
 import type { Suite, SuiteSource } from '../suites/types.js';
 import { SuitePrompts } from '../tasks/prompts.js';
 import { taskTypeOf } from '../tasks/registry.js';
-import type { CellJob } from './cell.js';
+import type { CellJob, StageMessage } from './cell.js';
 import { initBackend, type BackendInfo } from './engine/backend.js';
 import { readCheckpoint } from './engine/checkpoint.js';
 import { BpeTokenizer } from './engine/tokenizer.js';
@@ -26,6 +26,7 @@ import { RESULT_SCHEMA_VERSION, type CellResult, type CellSpec, type FailedCell 
 import { cellJobPath, cellLogPath, cellResultPath, cellsDir, manifestPath, writeJsonAtomic } from './run-files.js';
 import { acquireRunLock, makeRunDir, clearPartialWrites, writeProblem, type RunLock } from './run-lock.js';
 import { formatShard, shardInfo, type ShardSpec } from './shard.js';
+import { stageTimeTable } from './stage-times.js';
 
 export interface RunRequest {
   readonly suites: readonly string[];
@@ -208,8 +209,8 @@ function applyShard(p: Prepared, req: RunRequest): Prepared {
 const resumeCommandOf = (req: RunRequest, runDir: string): string =>
   req.command.includes('--resume') ? req.command : `${req.command} --resume${req.out === undefined ? ` --out ${runDir}` : ''}`;
 
-/** Runs one cell's process; resolves with how it ended. */
-function runWorker(jobFile: string, logFile: string, onSpawn: (pid: number | undefined) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+/** Runs one cell's process; resolves with how it ended. `onStage` hears the stage it reports. */
+function runWorker(jobFile: string, logFile: string, onSpawn: (pid: number | undefined) => void, onStage: (m: StageMessage) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((done, fail) => {
     const fd = openSync(logFile, 'w');
     try {
@@ -217,6 +218,7 @@ function runWorker(jobFile: string, logFile: string, onSpawn: (pid: number | und
       // (cell-worker.ts) instead of running on beside a resumed run.
       const child = spawn(process.execPath, [WORKER, jobFile], { stdio: ['ignore', fd, fd, 'ipc'] });
       onSpawn(child.pid);
+      child.on('message', (m) => onStage(m as StageMessage));
       child.on('error', fail);
       child.on('exit', (code, signal) => done({ code, signal }));
     } finally {
@@ -226,6 +228,9 @@ function runWorker(jobFile: string, logFile: string, onSpawn: (pid: number | und
 }
 
 const describe = (c: CellSpec): string => `${c.suite} ${c.label} seed ${c.seed}`;
+
+/** A stage as the progress bar shows it: "training 40/100", "quality", ... */
+export const formatStage = (m: StageMessage): string => (m.done !== undefined && m.total !== undefined ? `${m.stage} ${m.done}/${m.total}` : m.stage);
 
 /**
  * Runs a request; returns the exit code (0 every cell completed, 1 any failed). Bad input, a run
@@ -296,6 +301,7 @@ async function runCells(p: Prepared, req: RunRequest): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   let completed = 0, failed = 0, skipped = 0;
+  const runStartMs = Date.now();
   try {
     for (const [i, cell] of p.cells.entries()) {
       const tag = `[${i + 1}/${total}] ${describe(cell)}`;
@@ -324,7 +330,7 @@ async function runCells(p: Prepared, req: RunRequest): Promise<number> {
       const t0 = Date.now();
       const exit = await runWorker(jobFile, logFile, (pid) => {
         currentPid = pid;
-      });
+      }, (m) => progress.update(i, `${describe(cell)}: ${formatStage(m)}`));
       currentPid = undefined;
       let status = readResultStatus(resultFile);
       if (status === null) {
@@ -350,6 +356,14 @@ async function runCells(p: Prepared, req: RunRequest): Promise<number> {
   }
 
   console.log(`${completed} completed${skipped ? ` (${skipped} from before)` : ''}, ${failed} failed; results in ${p.runDir}`);
+  const results = p.cells.flatMap((c) => {
+    try {
+      return [JSON.parse(readFileSync(cellResultPath(p.runDir, c.id), 'utf8')) as CellResult];
+    } catch {
+      return [];
+    }
+  });
+  console.log(`${stageTimeTable(results)}\nrun wall time ${((Date.now() - runStartMs) / 1000).toFixed(1)} s`);
   const { files } = await writeReports(p.runDir);
   for (const f of files) console.log(`report: ${f}`);
   return failed === 0 ? 0 : 1;

@@ -111,12 +111,12 @@ export const choice: TaskType = Object.freeze<TaskType>({
   answerRoom(spec, targetTemplate, tokenizer) {
     return Math.max(...specOf(spec).labels.map((l) => tokenizer.encode(labelContinuation(targetTemplate, l)).length));
   },
-  evaluate({ model, tokenizer, spec, targetTemplate, examples, prompts, questions, seedKey }) {
+  evaluate({ model, tokenizer, spec, targetTemplate, examples, prompts, questions, seedKey, progress }) {
     const { labels } = specOf(spec);
     const continuations = labels.map((l) => tokenizer.encode(labelContinuation(targetTemplate, l)));
     const encoded = prompts.map((p) => tokenizer.encode(p));
     const pairs = encoded.flatMap((prompt) => continuations.map((continuation) => ({ prompt, continuation })));
-    const ll = continuationLogLikelihoods(model, pairs, CHOICE_BATCH_SIZE);
+    const ll = continuationLogLikelihoods(model, pairs, CHOICE_BATCH_SIZE, progress && ((done) => progress(Math.floor(done / labels.length), examples.length)));
     const predicted = examples.map((_, i) => {
       let best = 0;
       for (let k = 1; k < labels.length; k++) if (ll[i * labels.length + k]! > ll[i * labels.length + best]!) best = k;

@@ -93,12 +93,12 @@ export const generate: TaskType = Object.freeze<TaskType>({
   answerRoom(spec) {
     return specOf(spec).maxNewTokens;
   },
-  evaluate({ model, tokenizer, spec, targetTemplate, examples, prompts, questions }) {
+  evaluate({ model, tokenizer, spec, targetTemplate, examples, prompts, questions, progress }) {
     const { normalize, maxNewTokens } = specOf(spec);
     const newline = tokenizer.encode('\n');
     const stopIds = [tokenizer.eotId, ...(newline.length === 1 ? newline : [])];
     const t0 = performance.now();
-    const out = generateGreedy(model, prompts.map((p) => tokenizer.encode(p)), { maxNewTokens, stopIds, batchSize: GENERATE_BATCH_SIZE });
+    const out = generateGreedy(model, prompts.map((p) => tokenizer.encode(p)), { maxNewTokens, stopIds, batchSize: GENERATE_BATCH_SIZE, ...(progress ? { onProgress: progress } : {}) });
     const seconds = (performance.now() - t0) / 1000;
     const predictions = out.map((ids) => extractAnswer(tokenizer.decode(ids.filter((t) => t !== tokenizer.eotId)), targetTemplate));
     const golds = examples.map((ex) => ex.answers ?? []);

@@ -61,6 +61,8 @@ export interface EvaluateInput {
   readonly prompts: readonly string[];
   /** What each example asks, for the samples shown in reports (the suite's query template). */
   readonly questions: readonly string[];
+  /** Told the examples answered so far, as answering goes. */
+  readonly progress?: (done: number, total: number) => void;
   /** Seeds anything random in scoring (bootstrap intervals). */
   readonly seedKey: string;
 }

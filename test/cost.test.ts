@@ -3,13 +3,14 @@
 // in this process and held against the model's prediction, and the command's bad input.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { COST_FORMAT, predictEnginePoint, relDiff, type CostFile, type CostPoint } from '../harness/cost/command.js';
 import { writeModelSizeFile } from '../harness/cost/report-input.js';
+import { measureClaimsAtSize } from '../harness/cost/at-size.js';
 import { atSizeOutcomes, loadModelSize } from '../reports/model-size.js';
 import { measureCost, type CostApproach } from '../harness/cost/measure.js';
 import { loraParameters, predictMemory } from '../harness/cost/memory-model.js';
@@ -113,6 +114,26 @@ test('the report reads the measured points from model-size.json and decides the 
     assert.match(out['quantized-fourfold-at-size']!.finding, /tiny: weights/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bench all\'s at-size claims: the run\'s own <run>/cost/cost.json makes model-size.json, measured once', () => {
+  const run = mkdtempSync(join(tmpdir(), 'adaptbench-cost-run-'));
+  try {
+    const cost: CostFile = { format: COST_FORMAT, createdAt: 'now', machine: { cpus: 2, cpuModel: 'test', node: process.version }, batch: 3, seqLen: 48, rank: 4, points: tinyPoints, unmeasured: [] };
+    mkdirSync(join(run, 'cost'));
+    writeFileSync(join(run, 'cost', 'cost.json'), JSON.stringify(cost));
+    const lines: string[] = [];
+    assert.equal(measureClaimsAtSize(run, (l) => lines.push(l)), join(run, 'model-size.json'));
+    assert.deepEqual(lines, [], 'a resumed run does not measure again');
+    assert.equal(loadModelSize(run)!.costFile, join(run, 'cost', 'cost.json'));
+    assert.equal(loadModelSize(run)!.points.length, 3);
+    // `bench report` without --cost reads the run's own measurement as well.
+    rmSync(join(run, 'model-size.json'));
+    writeModelSizeFile(run, {});
+    assert.equal(loadModelSize(run)!.costFile, join(run, 'cost', 'cost.json'));
+  } finally {
+    rmSync(run, { recursive: true, force: true });
   }
 });
 

@@ -13,6 +13,8 @@ import { countBaseParameters } from '../harness/engine/params.js';
 import { METRIC_IDS, type MetricId } from '../harness/metrics/definitions.js';
 import { pretrain } from '../harness/pretrain.js';
 import type { CellResult, CompletedCell, FailedCell } from '../harness/results.js';
+import { runCell, type CellJob, type StageMessage } from '../harness/cell.js';
+import { formatStage } from '../harness/runner.js';
 import { tf } from '../harness/engine/backend.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,7 +64,7 @@ const isLatency = ([k]: [string, unknown]): boolean => k.startsWith('latency.');
 
 /** Everything in a completed result that must not change between two runs of the same cell. */
 function stablePart(r: CompletedCell): unknown {
-  const metrics = Object.fromEntries(Object.entries(r.metrics).filter((e) => !VARYING.has(e[0] as MetricId) && !isLatency(e)));
+  const metrics = Object.fromEntries(Object.entries(r.metrics).filter((e) => !VARYING.has(e[0] as MetricId) && !isLatency(e) && !e[0].startsWith('time.')));
   const intervals = Object.fromEntries(Object.entries(r.intervals).filter((e) => !isLatency(e)));
   const notes = Object.fromEntries(Object.entries(r.notes).filter((e) => !isLatency(e)));
   const { variants: _timings, wallSec: _wallSec, ...latency } = (r.inputs['latency'] ?? {}) as Record<string, unknown>;
@@ -159,6 +161,67 @@ test('kill mid-run, then --resume runs only the missing cell, which matches the 
   assert.equal(mismatch.code, 2);
   assert.match(mismatch.stderr, /does not match the run in .*\n\s+seeds: \[0,1\] then, \[0,1,2\] now/);
   assert.ok(!existsSync(join(run, 'cells', `${cellId(2)}.json`)));
+});
+
+const FORGETTING: readonly MetricId[] = ['forgetting.heldOutBrownCe', 'forgetting.ceDelta', 'forgetting.heldOutRcExactMatch', 'forgetting.rcDelta', 'forgetting.suiteHeldOutCe', 'forgetting.suiteCeDelta'];
+const STAGE_IDS: readonly MetricId[] = ['time.prepareSec', 'time.beforeSec', 'time.adaptSec', 'time.forgettingSec', 'time.qualitySec', 'time.latencySec'];
+
+test('"before" is measured once per run and shared through <run>/cache; a cell measuring it itself gets the same forgetting figures', async () => {
+  const run = join(tmp, 'cached');
+  const r = await bench(['run', 'knowledge-qa', '--approach', 'base,lora', '--seeds', '1', '--train-steps', '2', '--out', run, '--checkpoint', tiny, ...LIMIT]);
+  assert.equal(r.code, 0, r.stderr);
+  const base = completed(readCell(run, 'knowledge-qa__base__seed0'));
+  const lora = completed(readCell(run, 'knowledge-qa__lora__seed0'));
+  const key = (base.inputs['before'] as { key: string }).key;
+  assert.match(key, /^[0-9a-f]{64}$/);
+  assert.deepEqual(base.inputs['before'], { from: 'measured in this cell', key });
+  assert.deepEqual(lora.inputs['before'], { from: 'run cache', key });
+  assert.deepEqual(readdirSync(join(run, 'cache')), [`before-${key}.json`]);
+
+  // The lora cell again, in this process, without a cache: it measures "before" itself.
+  const job = JSON.parse(readFileSync(join(run, 'jobs', `${lora.cell.id}.json`), 'utf8')) as CellJob;
+  const stages: StageMessage[] = [];
+  const alone = completed(await runCell(job, { log: () => {}, stage: (stage, done, total) => stages.push({ stage, ...(done !== undefined ? { done, total } : {}) }) }));
+  assert.deepEqual(alone.inputs['before'], { from: 'measured in this cell', key });
+  for (const id of FORGETTING) assert.equal(lora.metrics[id], alone.metrics[id], id);
+  assert.notEqual(lora.metrics['forgetting.ceDelta'], 0, 'lora changed the model: the equality is not 0 = 0');
+
+  // Stages in order, the units of training and answering last at their totals.
+  const names = stages.map((s) => s.stage).filter((s, i, all) => s !== all[i - 1]);
+  assert.deepEqual(names, ['prepare', 'before', 'adapt', 'training', 'after', 'quality', 'answering', 'latency']);
+  assert.deepEqual(stages.filter((s) => s.stage === 'training').at(-1), { stage: 'training', done: 2, total: 2 });
+  assert.deepEqual(stages.filter((s) => s.stage === 'answering').at(-1), { stage: 'answering', done: 20, total: 20 });
+  assert.equal(formatStage({ stage: 'training', done: 40, total: 100 }), 'training 40/100');
+  assert.equal(formatStage({ stage: 'latency' }), 'latency');
+
+  // Time per stage: every stage timed; the base model is not measured "after"; the cache read is quicker than measuring.
+  for (const c of [base, lora, alone]) for (const id of STAGE_IDS) assert.equal(typeof c.metrics[id], 'number', `${c.cell.id} ${id}`);
+  assert.equal(base.metrics['time.forgettingSec'], 0);
+  assert.equal(lora.metrics['time.updateSec'], null);
+  assert.ok(lora.metrics['time.beforeSec']! < base.metrics['time.beforeSec']!, 'reading the cache is quicker than measuring');
+
+  // Memory by phase: the training step where the approach trains, serving for every approach.
+  assert.equal(base.metrics['memory.trainPeakBytes'], null);
+  assert.equal(base.notes['memory.trainPeakBytes'], 'base does not train');
+  assert.ok(base.metrics['memory.servePeakBytes']! <= base.metrics['memory.peakBytes']!);
+  assert.equal(lora.metrics['memory.trainPeakBytes'], lora.metrics['memory.peakBytes']);
+  assert.ok(lora.metrics['memory.servePeakBytes']! > 0);
+  // The same served model and batch: the same serving peak, whatever else its process holds (this one holds more).
+  assert.equal(lora.metrics['memory.servePeakBytes'], alone.metrics['memory.servePeakBytes']);
+
+  // The end-of-run table: sums over the run's cells, per stage, in the printed precision.
+  const lines = r.stdout.split('\n');
+  const head = lines.findIndex((l) => l.startsWith('seconds per suite and stage'));
+  assert.ok(head >= 0, r.stdout);
+  const columns = lines[head + 1]!.trim().split(/\s{2,}/);
+  assert.deepEqual(columns, ['suite', 'cells', 'prepare', 'before', 'adapt', 'after', 'quality', 'latency', 'other', 'cell wall']);
+  for (const name of ['knowledge-qa', 'total']) {
+    const row = lines.find((l) => l.startsWith(`${name} `))!.trim().split(/\s+/);
+    const sum = (id: MetricId): string => (base.metrics[id]! + lora.metrics[id]!).toFixed(1);
+    assert.deepEqual(row.slice(0, 8), [name, '2', ...STAGE_IDS.map(sum)]);
+    assert.equal(row[9], (base.wallSec + lora.wallSec).toFixed(1));
+  }
+  assert.match(r.stdout, /\nrun wall time [\d.]+ s\n/);
 });
 
 test('a cell whose process is killed is recorded as failed; the other cell completes; exit 1', async () => {

@@ -13,12 +13,14 @@ import { namedShape } from './shapes.js';
 export const DEFAULT_COST_FILE = join('results', 'cost', 'cost.json');
 
 /**
- * Writes <run>/model-size.json. `costPath` given: it must exist; not given: the default cost file
- * is used where it exists. Returns the file's path, or null when there is nothing to write.
+ * Writes <run>/model-size.json. `costPath` given: it must exist; not given: the run's own
+ * (`bench all` measures into <run>/cost/), else the default cost file, where it exists. Returns the
+ * file's path, or null when there is nothing to write.
  */
 export function writeModelSizeFile(runDir: string, opts: { costPath?: string; project?: string }): string | null {
   const named = opts.project ? namedShape(opts.project, '--project') : null;
-  const costPath = resolve(opts.costPath ?? DEFAULT_COST_FILE);
+  const own = join(runDir, 'cost', 'cost.json');
+  const costPath = resolve(opts.costPath ?? (existsSync(own) ? own : DEFAULT_COST_FILE));
   if (opts.costPath && !existsSync(costPath)) throw new UsageError(`--cost ${opts.costPath}: no such file. Fix: run \`bench cost\` first (it writes ${DEFAULT_COST_FILE}), or leave --cost out`);
   let cost: CostFile | null = null;
   if (existsSync(costPath)) {

@@ -41,6 +41,8 @@ export interface GenerateOptions {
   readonly stopIds: readonly number[];
   /** Prompts generated together (right-padded; causal attention keeps padding out of each prompt). */
   readonly batchSize?: number;
+  /** Called after each batch with the prompts done so far. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -100,6 +102,7 @@ export function generateGreedy(model: GPT, prompts: readonly number[][], o: Gene
     }
     for (const c of cache) { c.k.dispose(); c.v.dispose(); }
     mask.dispose();
+    o.onProgress?.(b0 + n, prompts.length);
   }
   return out;
 }
@@ -110,7 +113,7 @@ export function generateGreedy(model: GPT, prompts: readonly number[][], o: Gene
  * (prompt + continuation) must fit the context; they are right-padded in batches (causal attention
  * keeps the padding out of every scored position) and only the scored positions reach the LM head.
  */
-export function continuationLogLikelihoods(model: GPT, pairs: ReadonlyArray<{ readonly prompt: readonly number[]; readonly continuation: readonly number[] }>, batchSize = 16): number[] {
+export function continuationLogLikelihoods(model: GPT, pairs: ReadonlyArray<{ readonly prompt: readonly number[]; readonly continuation: readonly number[] }>, batchSize = 16, onProgress?: (done: number, total: number) => void): number[] {
   const out: number[] = new Array(pairs.length).fill(0);
   const nCtx = model.config.nCtx;
   pairs.forEach((p, i) => {
@@ -143,6 +146,7 @@ export function continuationLogLikelihoods(model: GPT, pairs: ReadonlyArray<{ re
     const values = nll.dataSync();
     nll.dispose();
     values.forEach((v, k) => { out[owner[k]!]! -= v; });
+    onProgress?.(b0 + rows.length, order.length);
   }
   return out;
 }

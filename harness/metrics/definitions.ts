@@ -136,8 +136,8 @@ export const METRICS = {
   // Where a cell's time goes, stage by stage (they add up to about cell.wallSec, process start aside).
   'time.prepareSec': { label: 'Time: prepare', unit: 's', higherIsBetter: false, description: 'Seconds to start the backend, load the checkpoint, build the suite\'s data and prompts.' },
   'time.beforeSec': { label: 'Time: capability before', unit: 's', higherIsBetter: false, description: 'Seconds measuring the base model\'s held-out capability (0 when read from the cache of an identical earlier measurement).' },
-  'time.adaptSec': { label: 'Time: adapt', unit: 's', higherIsBetter: false, description: 'Seconds the approach ran: training, indexing, merging.' },
-  'time.updateSec': { label: 'Time: update', unit: 's', higherIsBetter: false, description: 'Seconds of the update to changed facts (suites with an update), measurements of it included.' },
+  'time.adaptSec': { label: 'Time: adapt', unit: 's', higherIsBetter: false, description: 'Seconds the approach ran: training, indexing, merging (its update to changed facts aside, in time.updateSec).' },
+  'time.updateSec': { label: 'Time: update', unit: 's', higherIsBetter: false, description: 'Seconds of the update to changed facts (update.wallSec; suites with an update); time.adaptSec excludes them.' },
   'time.forgettingSec': { label: 'Time: capability after', unit: 's', higherIsBetter: false, description: 'Seconds measuring the adapted model\'s held-out capability.' },
   'time.qualitySec': { label: 'Time: quality', unit: 's', higherIsBetter: false, description: 'Seconds answering and scoring the test examples (the k sweep included).' },
   'time.latencySec': { label: 'Time: latency', unit: 's', higherIsBetter: false, description: 'Seconds exporting to ONNX and timing inference latency.' },
@@ -278,7 +278,7 @@ export const METRICS = {
   'update.indexAgreement': { label: 'Re-indexed = rebuilt', unit: '', higherIsBetter: true, description: 'Share of test queries whose top-k ids from the updated index equal those of an index built from scratch on the new documents (1 for exact search by construction).' },
   // Peak memory by phase, so rows that train and rows that do not compare on the same phase.
   'memory.trainPeakBytes': { label: 'Peak memory, training step', unit: 'bytes', higherIsBetter: false, description: 'tf.profile().peakBytes over one training step; null for approaches that do not train.' },
-  'memory.servePeakBytes': { label: 'Peak memory, serving', unit: 'bytes', higherIsBetter: false, description: 'tf.profile().peakBytes over one evaluation batch of the served model (8 x context held-out Brown tokens), for every approach.' },
+  'memory.servePeakBytes': { label: 'Peak memory, serving', unit: 'bytes', higherIsBetter: false, description: 'The served model\'s weights plus tf.profile().peakBytes over one evaluation batch (8 x context held-out Brown tokens) above the bytes live before it, for every approach: what else the cell holds does not count.' },
   // issue 6: inference latency after merging. The served model exported to ONNX and run by
   // onnxruntime-node, timed with tinybench after warm-up; a request is a prefill of a fixed-length
   // prompt then one cached decode step per new token (harness/export/).
