@@ -103,7 +103,7 @@ export const loraRag: Approach = Object.freeze({
     const settings = loraSettingsOf(ctx.config);
     // Built before the copy; from here on freed with the rest (runAdapterApproach).
     const r = prepareRetrieval(ctx, cfg);
-    return runAdapterApproach(ctx, {
+    const outcome = await runAdapterApproach(ctx, {
       approach: 'lora-rag',
       owns: [r.built],
       attach: (m) => (m.adapter = new LoraAdapter(m.config, settings, ctx.seed)),
@@ -125,5 +125,6 @@ export const loraRag: Approach = Object.freeze({
         },
       }),
     });
+    return { ...outcome, retrieval: { k: cfg.k, promptsAtK: r.promptsAtK } };
   },
 });

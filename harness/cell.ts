@@ -22,6 +22,7 @@ import type { BpeTokenizer } from './engine/tokenizer.js';
 import { UsageError } from './errors.js';
 import { latencySettingsFor } from './export/latency.js';
 import { latencyPrompt, measureServingLatency } from './export/serving-latency.js';
+import { measureEvidence } from './k-sweep.js';
 import { BROWN_EVAL_MAX_TOKENS, brownCrossEntropy, documentTokens, readingComprehension } from './evaluation.js';
 import { METRIC_IDS, type Interval, type MetricId } from './metrics/definitions.js';
 import { wilsonInterval } from './metrics/stats.js';
@@ -267,6 +268,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     const quality = await measureQuality(p, outcome, `quality:${spec.id}`);
     const headline = suite.metrics[0]!.id;
     log(`test ${headline} ${String(quality.metrics[headline])}`);
+    const evidence = await measureEvidence({ suite, approach: approach.name, outcome, examples: testItems, quality, log, answer: (o) => measureQuality(p, o, `quality:${spec.id}`) });
 
     // Measure: cost.
     const params = outcome.params;
@@ -307,6 +309,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       'train.wallSec': training?.wallSec ?? null,
       'eval.tokensPerSec': after.brownTokensPerSec,
       ...outcome.extra?.metrics,
+      ...evidence.metrics,
       ...latency.metrics,
     };
     const notes: Partial<Record<MetricId, string>> = {
@@ -319,11 +322,13 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       ...(unchanged ? { 'forgetting.ceDelta': 'the served model is the base model: 0 by construction', 'forgetting.rcDelta': 'the served model is the base model: 0 by construction' } : {}),
       ...(data.heldOut ? {} : { 'forgetting.suiteHeldOutCe': `suite ${suite.name} ships no held-out text (files.heldOut)`, 'forgetting.suiteCeDelta': `suite ${suite.name} ships no held-out text (files.heldOut)` }),
       ...outcome.extra?.notes,
+      ...evidence.notes,
       'memory.rssPeakBytes': 'peak resident set size of the cell\'s process before the latency measurement (onnxruntime\'s sessions are not the approach\'s memory)',
       ...latency.notes,
     };
     const intervals: Partial<Record<MetricId, Interval>> = {
       ...quality.intervals,
+      ...evidence.intervals,
       'forgetting.heldOutRcExactMatch': wilson(after.rcCorrect, after.rcTotal),
       ...latency.intervals,
     };
@@ -349,6 +354,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       approach: { name: approach.name, label: spec.label, config: spec.approachConfig },
       training,
       ...outcome.extra?.inputs,
+      ...evidence.inputs,
       ...latency.inputs,
     };
     metrics['memory.rssPeakBytes'] = rssPeakBytes;

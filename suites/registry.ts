@@ -8,6 +8,7 @@ import type { Suite, SuiteSource } from './types.js';
 
 /** Built-in suite name -> loader. Add a built-in suite by adding one line here. */
 export const SUITES: Readonly<Record<string, () => Promise<Suite>>> = Object.freeze({
+  'corpus-wide': async () => (await import('./corpus-wide/suite.js')).corpusWide,
   'knowledge-qa': async () => (await import('./knowledge-qa/suite.js')).knowledgeQa,
   'task-adapt': async () => (await import('./task-adapt/suite.js')).taskAdapt,
 });
