@@ -139,6 +139,6 @@ export const loraRag: Approach = Object.freeze({
         },
       }),
     });
-    return update ? { ...outcome, update } : outcome;
+    return { ...outcome, retrieval: { k: cfg.k, promptsAtK: served.promptsAtK }, ...(update ? { update } : {}) };
   },
 });

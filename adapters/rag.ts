@@ -5,21 +5,20 @@
 import { tf } from '../harness/engine/backend.js';
 import { countBaseParameters } from '../harness/engine/params.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
-import type { Chunk } from '../harness/retrieval/chunking.js';
 import { chunkDocuments } from '../harness/retrieval/chunking.js';
 import type { Embedder } from '../harness/retrieval/embedders.js';
 import { EMBEDDER_NAMES, MODEL_EMBEDDER_DEFAULTS, ModelEmbedder, TfidfEmbedder } from '../harness/retrieval/embedders.js';
 import { checkFactory } from '../harness/retrieval/faiss.js';
 import type { IndexSpec } from '../harness/retrieval/indexes.js';
 import { INDEX_DEFAULTS, INDEX_TYPES, describeIndex } from '../harness/retrieval/indexes.js';
-import { qrelsOf } from '../harness/retrieval/metrics.js';
+import { evidenceCoverage, qrelsOf } from '../harness/retrieval/metrics.js';
 import type { BuiltRetrieval, RetrievalEvaluation } from '../harness/retrieval/pipeline.js';
 import { MIN_RUN_SEC, QPS_RUNS, agreementWithRebuild, buildRetrieval, evaluateRetrieval, reindexChunks, type Reindexed } from '../harness/retrieval/pipeline.js';
 import { RetrievalInputError, row } from '../harness/retrieval/vectors.js';
 import type { BpeTokenizer } from '../harness/engine/tokenizer.js';
 import { dataAfterUpdate, type Example } from '../suites/types.js';
 import type { RetrievalCorpus } from '../tasks/prompts.js';
-import type { Approach, ApproachConfig, ApproachOutcome, CellContext, UpdateOutcome } from './types.js';
+import type { Approach, ApproachConfig, ApproachOutcome, CellContext, PromptsAtK, SweepK, UpdateOutcome } from './types.js';
 
 /** One retrieval option: its default, what a valid value is, and what it does. */
 interface RetrievalOption<V> {
@@ -156,6 +155,8 @@ export interface CellRetrieval {
   readonly corpus: RetrievalCorpus;
   /** Prompts with retrieved passages, fitted to the context; for any examples. */
   prompts(examples: readonly Example[]): string[];
+  /** The same prompts at another k, with the evidence each holds (at the cell's k, exactly `prompts`' own); nothing is counted as served. */
+  promptsAtK(examples: readonly Example[], k: SweepK): PromptsAtK;
   /** retrieval.* metrics, their notes, and what retrieval was given (for the result's inputs). */
   readonly metrics: Partial<Record<MetricId, number | null>>;
   readonly notes: Partial<Record<MetricId, string>>;
@@ -189,21 +190,70 @@ export function prepareRetrieval(ctx: CellContext, cfg: RetrievalConfig, updated
     const judged = corpus.kind === 'documents' && ctx.data.qrels.length > 0;
     const evaluation = evaluateRetrieval(built, test.map((ex) => ({ id: ex.id, text: ctx.prompts.query(ex) })), judged ? qrelsOf(ctx.data.qrels) : null, cfg.k);
     const budget = ctx.prompts.testBudget;
+    const key = (ex: Example): string => `${ex.id}\u0000${ctx.prompts.query(ex)}`;
+    // Each example's ranking of chunks: the evaluation's (the cell's own k cuts from it) where it is
+    // deep enough, else a search that deep; "as many as fit" searches as deep as a prompt could use
+    // (a passage takes at least one token).
+    const evaluated = new Map(test.map((ex, i) => [key(ex), evaluation.results[i]!.chunks]));
+    const searched = new Map<string, readonly number[]>();
+    const rankings = (examples: readonly Example[], depth: number): Array<readonly number[]> => {
+      const known = (ex: Example): readonly number[] | undefined => {
+        const r = evaluated.get(key(ex));
+        return r && r.length >= depth ? r : searched.get(`${depth}\u0000${key(ex)}`);
+      };
+      const missing = examples.filter((ex) => !known(ex));
+      if (missing.length) {
+        const qv = embedder.embed(missing.map((ex) => ctx.prompts.query(ex)));
+        missing.forEach((ex, i) => searched.set(`${depth}\u0000${key(ex)}`, built.index.search(row(qv, i), depth).ids));
+      }
+      return examples.map((ex) => known(ex)!);
+    };
     // Fitting drops the lowest-ranked passages; the kept ones are then arranged in the configured order.
-    const fitted = (passages: readonly string[], ex: Example) => ctx.prompts.withPassages(ex, passages, cfg.order);
-    const passagesOf = (ids: readonly number[]): Chunk[] => ids.slice(0, cfg.k).map((c) => chunks[c]!);
+    const fitTop = (ex: Example, ranking: readonly number[], n: number) => {
+      const top = ranking.slice(0, n).map((c) => chunks[c]!);
+      const fit = ctx.prompts.withPassages(ex, top.map((c) => c.text), cfg.order);
+      const inPrompt = top.slice(0, fit.passages.length).map((c) => c.docId);
+      return { ...fit, inPrompt, coverage: evidenceCoverage(ex.docIds, inPrompt) };
+    };
+    // The most passages of `ranking` a prompt holds whole: doubling, then bisection (a longer prefix never takes fewer tokens).
+    const mostThatFit = (ex: Example, ranking: readonly number[]): number => {
+      const f = ctx.prompts.fitExample(ex, budget).ex;
+      const fits = (n: number): boolean => ctx.prompts.tokenizer.encode(ctx.prompts.render(f, ranking.slice(0, n).map((c) => chunks[c]!.text))).length <= budget;
+      let lo = 0, hi = 1;
+      while (hi <= ranking.length && fits(hi)) [lo, hi] = [hi, 2 * hi];
+      hi = Math.min(hi, ranking.length + 1);
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (fits(mid)) lo = mid;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const fitted = new Map<string, ReturnType<typeof fitTop>>();
+    const fitsAt = (examples: readonly Example[], k: SweepK): Array<ReturnType<typeof fitTop>> => {
+      const ranked = rankings(examples, k === 'fit' ? Math.min(built.index.size, budget) : Math.min(k, built.index.size));
+      return examples.map((ex, i) => {
+        const id = `${k}\u0000${key(ex)}`;
+        let fit = fitted.get(id);
+        if (!fit) {
+          // Where no passage fits whole, the best one is cut to fit, as at any k.
+          fit = fitTop(ex, ranked[i]!, k === 'fit' ? Math.max(1, mostThatFit(ex, ranked[i]!)) : k);
+          fitted.set(id, fit);
+        }
+        return fit;
+      });
+    };
+    const promptsAtK = (examples: readonly Example[], k: SweepK): PromptsAtK => {
+      const fits = fitsAt(examples, k);
+      return { prompts: fits.map((f) => f.prompt), coverage: fits.map((f) => f.coverage), passages: fits.map((f) => f.passages.length) };
+    };
 
     let kept = 0, reduced = 0, truncated = 0, gold = 0, maxTokens = 0, over = 0;
-    const cached = new Map<string, { prompt: string; exampleTokensCut: number }>();
-    const key = (ex: Example): string => `${ex.id}\u0000${ctx.prompts.query(ex)}`;
-    test.forEach((ex, i) => {
-      const retrieved = passagesOf(evaluation.results[i]!.chunks);
-      const fit = fitted(retrieved.map((c) => c.text), ex);
-      cached.set(key(ex), fit);
+    fitsAt(test, cfg.k).forEach((fit, i) => {
       kept += fit.passages.length;
       if (fit.passages.length < cfg.k) reduced += 1;
       if (fit.truncated) truncated += 1;
-      if (retrieved.slice(0, fit.passages.length).some((c) => ex.docIds.includes(c.docId))) gold += 1;
+      if (fit.inPrompt.some((d) => test[i]!.docIds.includes(d))) gold += 1;
       maxTokens = Math.max(maxTokens, fit.tokens);
       if (fit.tokens > budget) over += 1;
     });
@@ -212,18 +262,10 @@ export function prepareRetrieval(ctx: CellContext, cfg: RetrievalConfig, updated
       const qv = embedder.embed(questions);
       return questions.map((_, i) => built.index.search(row(qv, i), Math.min(k, built.index.size)).ids.map((c) => chunks[c]!.text));
     };
-    const prompts = (examples: readonly Example[]): string[] => {
-      const missing = examples.filter((ex) => !cached.has(key(ex)));
-      if (missing.length) {
-        const passages = passagesFor(missing.map((ex) => ctx.prompts.query(ex)), cfg.k);
-        missing.forEach((ex, i) => cached.set(key(ex), fitted(passages[i]!, ex)));
-      }
-      return examples.map((ex) => {
-        const fit = cached.get(key(ex))!;
-        ctx.prompts.record('test', fit.exampleTokensCut);
-        return fit.prompt;
-      });
-    };
+    const prompts = (examples: readonly Example[]): string[] => fitsAt(examples, cfg.k).map((fit) => {
+      ctx.prompts.record('test', fit.exampleTokensCut);
+      return fit.prompt;
+    });
 
     const quality = evaluation.quality;
     const where = `embedder ${embedder.name}, index ${describeIndex(built.index.spec())}, ${chunks.length} chunks; over all ${quality?.queries ?? test.length} test examples of the split`;
@@ -271,7 +313,7 @@ export function prepareRetrieval(ctx: CellContext, cfg: RetrievalConfig, updated
         },
       },
     };
-    return { built, evaluation, corpus, prompts, metrics, notes, inputs, passagesFor };
+    return { built, evaluation, corpus, prompts, promptsAtK, metrics, notes, inputs, passagesFor };
   } catch (err) {
     built.dispose();
     throw err;
@@ -338,6 +380,7 @@ export const rag: Approach = Object.freeze({
       ...(update ? { update: update.outcome } : {}),
       model: ctx.base.model,
       prompts: async (examples) => r.prompts(examples),
+      retrieval: { k: cfg.k, promptsAtK: r.promptsAtK },
       params: { total: countBaseParameters(ctx.base.header.config), trainable: 0 },
       training: null,
       memory: null,

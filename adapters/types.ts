@@ -78,6 +78,18 @@ export interface ServingForms {
   readonly unmerged: UnmergedForm | { readonly unavailable: string };
 }
 
+/** How many passages to retrieve for a prompt: a count, or as many as fit the context. */
+export type SweepK = number | 'fit';
+
+/** Test prompts at one k, with what reached each after fitting the context. */
+export interface PromptsAtK {
+  readonly prompts: readonly string[];
+  /** Per example: the share of its docIds with a passage in its prompt; null where it names none. */
+  readonly coverage: ReadonlyArray<number | null>;
+  /** Per example: passages in its prompt. */
+  readonly passages: readonly number[];
+}
+
 /** What an approach hands back to be measured. */
 export interface ApproachOutcome {
   /** The model to evaluate: `ctx.base.model` itself when nothing was adapted. */
@@ -87,6 +99,14 @@ export interface ApproachOutcome {
    * retrieval, with retrieved passages for RAG. Answering and scoring are the task type's, the same for all.
    */
   prompts(examples: readonly Example[]): Promise<string[]>;
+  /**
+   * Approaches that retrieve: their k, and the test prompts at any k with the evidence each holds
+   * (evidence coverage and the k sweep, harness/k-sweep.ts). Absent for closed-book approaches.
+   */
+  readonly retrieval?: {
+    readonly k: number;
+    promptsAtK(examples: readonly Example[], k: SweepK): PromptsAtK;
+  };
   /** Exact parameter counts of the served model (for QLoRA: quantised base plus adapters). */
   readonly params: { readonly total: number; readonly trainable: number };
   /** Null when the approach does not train (base, rag). */

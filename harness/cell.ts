@@ -22,6 +22,7 @@ import type { BpeTokenizer } from './engine/tokenizer.js';
 import { UsageError } from './errors.js';
 import { latencySettingsFor } from './export/latency.js';
 import { latencyPrompt, measureServingLatency } from './export/serving-latency.js';
+import { measureEvidence } from './k-sweep.js';
 import { BROWN_EVAL_MAX_TOKENS, brownCrossEntropy, documentTokens, readingComprehension } from './evaluation.js';
 import { beforeKey, readBefore, writeBefore } from './before-cache.js';
 import { METRIC_IDS, type Interval, type MetricId } from './metrics/definitions.js';
@@ -339,6 +340,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     const fresh = data.update ? freshFactScores(task, suite.task, testItems, quality.predictions, served.update, approach.name) : null;
     const headline = suite.metrics[0]!.id;
     log(`test ${headline} ${String(fresh?.metrics[headline] ?? quality.metrics[headline])}`);
+    const evidence = await measureEvidence({ suite, approach: approach.name, outcome: served, examples: testItems, quality, log, answer: (o) => measureQuality(p, o, `quality:${spec.id}`, opts.stage) });
 
     // Measure: cost. Serving memory for every approach, so rows that train and rows that do not
     // compare on the same phase; the training step's peak where the approach trains.
@@ -387,6 +389,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       'eval.tokensPerSec': after.brownTokensPerSec,
       ...served.extra?.metrics,
       ...fresh?.metrics,
+      ...evidence.metrics,
       ...latency.metrics,
       ...clock.seconds,
     };
@@ -405,12 +408,14 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       ...fresh?.notes,
       ...(unchanged ? { 'time.forgettingSec': 'the served model is the base model: "before" stands for "after"' } : {}),
       ...(unchanged && beforeCache.hit ? { 'eval.tokensPerSec': 'the base model\'s Brown evaluation rate, measured by an earlier cell of this run (the run\'s cache of "before")' } : {}),
+      ...evidence.notes,
       'memory.rssPeakBytes': 'peak resident set size of the cell\'s process before the latency measurement (onnxruntime\'s sessions are not the approach\'s memory)',
       ...latency.notes,
     };
     const intervals: Partial<Record<MetricId, Interval>> = {
       ...quality.intervals,
       ...fresh?.intervals,
+      ...evidence.intervals,
       'forgetting.heldOutRcExactMatch': wilson(after.rcCorrect, after.rcTotal),
       ...latency.intervals,
     };
@@ -438,6 +443,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
       before: { from: beforeCache.hit ? 'run cache' : 'measured in this cell', key: beforeCache.key },
       ...served.extra?.inputs,
       ...fresh?.inputs,
+      ...evidence.inputs,
       ...latency.inputs,
     };
     metrics['memory.rssPeakBytes'] = rssPeakBytes;

@@ -8,9 +8,10 @@ import type { Suite, SuiteSource } from './types.js';
 
 /** Built-in suite name -> loader. Add a built-in suite by adding one line here. */
 export const SUITES: Readonly<Record<string, () => Promise<Suite>>> = Object.freeze({
+  'corpus-wide': async () => (await import('./corpus-wide/suite.js')).corpusWide,
+  'fresh-facts': async () => (await import('./fresh-facts/suite.js')).freshFacts,
   'knowledge-qa': async () => (await import('./knowledge-qa/suite.js')).knowledgeQa,
   'task-adapt': async () => (await import('./task-adapt/suite.js')).taskAdapt,
-  'fresh-facts': async () => (await import('./fresh-facts/suite.js')).freshFacts,
 });
 
 /** Built-in suite names, sorted. */

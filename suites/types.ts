@@ -104,6 +104,8 @@ export interface SuiteDefinition {
   /** The example field (or `label`) the test subset is stratified by; null: none. */
   readonly stratifyBy: string | null;
   readonly files: SuiteFiles;
+  /** Whether rag and lora-rag cells also answer the test set at k = 1, 3, 10 and as many as fit (harness/k-sweep.ts). */
+  readonly kSweep: boolean;
   /** The update of changed facts: its files and its fine-tuning budget; null: none. */
   readonly update: SuiteUpdateSpec | null;
 }

@@ -75,7 +75,7 @@ export interface SuiteRecords {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
 
-const DEFINITION_KEYS = ['$schema', 'name', 'version', 'description', 'useCase', 'task', 'prompt', 'metrics', 'budget', 'stratifyBy', 'files', 'update'];
+const DEFINITION_KEYS = ['$schema', 'name', 'version', 'description', 'useCase', 'task', 'prompt', 'metrics', 'budget', 'stratifyBy', 'files', 'update', 'kSweep'];
 
 /**
  * suite.json checked, with defaults filled in. `definition` is null only where the data cannot be
@@ -128,6 +128,8 @@ export function parseDefinition(raw: unknown, file: string, hasFile: (name: stri
   const files = parseFiles(raw['files'], hasFile, bad);
   const stratifyBy = raw['stratifyBy'] ?? task?.stratifyBy ?? null;
   if (stratifyBy !== null && !isText(stratifyBy)) bad('stratifyBy', `must be a field name (got ${JSON.stringify(stratifyBy)})`, 'name a text field every test example has, or leave it out');
+  const kSweep = raw['kSweep'] ?? false;
+  if (typeof kSweep !== 'boolean') bad('kSweep', `must be true or false (got ${JSON.stringify(kSweep)})`, 'true makes rag and lora-rag also answer at k = 1, 3, 10 and as many as fit; or leave it out');
 
   // With the task, the prompt and the files known, the data can be checked too, so that one pass
   // reports every problem; a definition with problems is never run (callers check `problems`).
@@ -137,6 +139,7 @@ export function parseDefinition(raw: unknown, file: string, hasFile: (name: stri
       name, version, description, useCase, task: taskSpec, prompt, metrics: metrics ?? task.metrics.map((m) => ({ ...m })),
       budget: budget ?? { train: { ...DEFAULT_TRAIN_BUDGET }, testExamples: null }, stratifyBy: isText(stratifyBy) ? stratifyBy : null, files,
       update,
+      kSweep: kSweep === true,
     },
     task, problems,
   };

@@ -43,6 +43,7 @@ describe('a suite folder', () => {
     assert.deepEqual(s.source, { kind: 'folder', path: EXAMPLE });
     assert.deepEqual(s.metrics.map((m) => m.id), ['quality.tokenF1', 'quality.exactMatch']);
     assert.deepEqual(s.budget, { train: { steps: 8, batchSize: 4, seqLen: 96 }, testExamples: null });
+    assert.equal(s.kSweep, false);
     const data = s.buildData(0);
     assert.equal(data.documents.length, 12);
     assert.equal(data.train.length, 24);
@@ -82,7 +83,7 @@ describe('a suite folder', () => {
     assert.deepEqual(brokenCopy('task', (dir) => editJson(join(dir, 'suite.json'), (o) => { o['task'] = { type: 'summarise' }; })).lines,
       ['suite.json: task.type: unknown task type "summarise". Fix: use one of generate, choice']);
     assert.deepEqual(brokenCopy('template', (dir) => editJson(join(dir, 'suite.json'), (o) => { o['prompt'].template = 'Q: {question} ({product})\nA:'; o['sytle'] = 1; })).lines, [
-      'suite.json: sytle: is not a suite.json key. Fix: the keys are name, version, description, useCase, task, prompt, metrics, budget, stratifyBy, files, update',
+      'suite.json: sytle: is not a suite.json key. Fix: the keys are name, version, description, useCase, task, prompt, metrics, budget, stratifyBy, files, update, kSweep',
       'train.jsonl: product: prompt.template names {product}, which no example in this file has. Fix: add "product" to the examples, or remove {product} from prompt.template in suite.json',
       'test.jsonl: product: prompt.template names {product}, which no example in this file has. Fix: add "product" to the examples, or remove {product} from prompt.template in suite.json',
     ]);
@@ -91,6 +92,9 @@ describe('a suite folder', () => {
       'suite.json: prompt.target: names {label}, a reserved key (id, docIds, answer, answers, label), not a text field. Fix: use {answer} for the gold',
       'suite.json: metrics[0].id: "quality.accuracy" is not a metric the generate task reports. Fix: use quality.exactMatch or quality.tokenF1',
     ]);
+    assert.deepEqual(brokenCopy('sweep', (dir) => editJson(join(dir, 'suite.json'), (o) => { o['kSweep'] = 'yes'; })).lines,
+      ['suite.json: kSweep: must be true or false (got "yes"). Fix: true makes rag and lora-rag also answer at k = 1, 3, 10 and as many as fit; or leave it out']);
+    assert.equal(brokenCopy('sweep-on', (dir) => editJson(join(dir, 'suite.json'), (o) => { o['kSweep'] = true; })).lines.length, 0);
   });
 
   test('empty split, over-long line, missing suite.json, a label outside the label set', () => {
@@ -143,7 +147,7 @@ describe('a suite folder', () => {
 
   test('the published JSON Schema names exactly the keys the parser accepts', () => {
     const schema = JSON.parse(readFileSync(join(ROOT, 'suites', 'suite.schema.json'), 'utf8')) as { properties: Record<string, { properties?: Record<string, unknown> }>; required: string[] };
-    assert.deepEqual(Object.keys(schema.properties).filter((k) => k !== '$schema'), ['name', 'version', 'description', 'useCase', 'task', 'prompt', 'metrics', 'budget', 'stratifyBy', 'files', 'update']);
+    assert.deepEqual(Object.keys(schema.properties).filter((k) => k !== '$schema'), ['name', 'version', 'description', 'useCase', 'task', 'prompt', 'metrics', 'budget', 'stratifyBy', 'files', 'update', 'kSweep']);
     assert.deepEqual(Object.keys(schema.properties['update']!.properties!), ['documents', 'train', 'steps']);
     assert.deepEqual(Object.keys(schema.properties['prompt']!.properties!), ['template', 'target', 'passage', 'query', 'fit']);
     assert.deepEqual(Object.keys(schema.properties['files']!.properties!), ['documents', 'train', 'test', 'qrels', 'heldOut']);

@@ -91,7 +91,7 @@ describe('prompts', () => {
     name: 's', version: '1', description: 'd', useCase: 'u', task: { type: 'choice', labels: ['a', 'b'] },
     prompt: { template: 'Mail: {body}\nLabel:', target: ' {label}\n', passage: '{text}', query: '{body}', fit: { field: 'body', keep } },
     metrics: [{ id: 'quality.accuracy', higherIsBetter: true }], budget: { train: { steps: 2, batchSize: 1, seqLen: 32 }, testExamples: null }, stratifyBy: null,
-    files: { documents: null, train: 't', test: 't', qrels: null, heldOut: null }, update: null,
+    files: { documents: null, train: 't', test: 't', qrels: null, heldOut: null }, update: null, kSweep: false,
   });
   const ex: Example = { id: 'e', fields: { body: 'one two three four five six seven eight nine ten eleven twelve' }, label: 'a', docIds: [] };
 

@@ -32,6 +32,17 @@ export function annRecall(trueDistances: ReadonlyArray<readonly number[]>, resul
   return sum / trueDistances.length;
 }
 
+/**
+ * Evidence coverage of one prompt: the share of the documents an answer needs (docIds, deduplicated)
+ * that have a passage in it (retrieval.evidenceCoverage); null where the example names none.
+ */
+export function evidenceCoverage(needed: readonly string[], inPrompt: readonly string[]): number | null {
+  const want = new Set(needed);
+  if (want.size === 0) return null;
+  const present = new Set(inPrompt);
+  return [...want].filter((d) => present.has(d)).length / want.size;
+}
+
 /** Relevance judgements of one query: document id -> graded relevance (> 0 is relevant). */
 export type Judgements = ReadonlyMap<string, number>;
 
