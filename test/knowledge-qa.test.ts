@@ -77,12 +77,12 @@ test('knowledge-qa: its definition, as a user\'s suite.json would state it', () 
 });
 
 test('registry: the built-in suites by name, a clear usage error otherwise', async () => {
-  assert.deepEqual(suiteNames(), ['corpus-wide', 'knowledge-qa', 'task-adapt']);
+  assert.deepEqual(suiteNames(), ['corpus-wide', 'fresh-facts', 'knowledge-qa', 'task-adapt']);
   assert.equal((await getSuite('knowledge-qa')).name, 'knowledge-qa');
   await assert.rejects(getSuite('knowledge'), (err: unknown) => {
     assert.ok(err instanceof UsageError);
     assert.equal(err.exitCode, 2);
-    assert.match(err.message, /unknown suite "knowledge"\. Built-in suites: corpus-wide, knowledge-qa, task-adapt; or give the path of a suite folder/);
+    assert.match(err.message, /unknown suite "knowledge"\. Built-in suites: corpus-wide, fresh-facts, knowledge-qa, task-adapt; or give the path of a suite folder/);
     return true;
   });
   await assert.rejects(getSuite('toString'), UsageError);

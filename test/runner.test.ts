@@ -274,7 +274,7 @@ test('bad input: clear message, exit 2, no output folder', async (t) => {
   writeFileSync(join(tampered, 'weights.bin'), weights);
 
   const cases: Array<[string, string[], RegExp]> = [
-    ['unknown suite', ['run', 'no-such-suite'], /unknown suite "no-such-suite". Built-in suites: corpus-wide, knowledge-qa, task-adapt; or give the path of a suite folder/],
+    ['unknown suite', ['run', 'no-such-suite'], /unknown suite "no-such-suite". Built-in suites: corpus-wide, fresh-facts, knowledge-qa, task-adapt; or give the path of a suite folder/],
     ['unknown approach', ['run', 'knowledge-qa', '--approach', 'base,no-such'], /unknown approach "no-such". Valid approaches: base/],
     // A repeated --approach adds to the list: the bad first one is not dropped in favour of the last.
     ['unknown approach, flag repeated', ['run', 'knowledge-qa', '--approach', 'no-such', '--approach', 'base'], /unknown approach "no-such". Valid approaches: base/],
