@@ -38,8 +38,8 @@ const DEFAULT_SEEDS = 3;
 /**
  * Named budgets for `bench all` and `bench run` (--preset); a flag given as well wins. `smoke` is the
  * pull-request lane: every suite and approach, one seed, 100 test questions and at most 20 training
- * steps per cell (a fifth of the suites' budgets: it catches breakage, not small regressions); its baseline
- * is baselines/smoke. The full run (3 seeds, every test question) stays the nightly job.
+ * steps per cell (two fifths of the built-in suites' 50: it catches breakage, not small regressions);
+ * its baseline is baselines/smoke. The full run (3 seeds, the suites' own budgets) stays the nightly job.
  */
 const RUN_PRESETS = Object.freeze({
   smoke: Object.freeze({ seeds: 1, limitTest: 100, trainSteps: 20 }),

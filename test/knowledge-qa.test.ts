@@ -69,7 +69,7 @@ test('knowledge-qa: its definition, as a user\'s suite.json would state it', () 
   assert.equal(knowledgeQa.task.type, 'generate');
   assert.deepEqual(knowledgeQa.task['normalize'], ['whitespace']);
   assert.deepEqual(knowledgeQa.metrics.map((m) => m.id), ['quality.exactMatch', 'quality.tokenF1']);
-  assert.deepEqual(knowledgeQa.budget, { train: { steps: 100, batchSize: 16, seqLen: 128 }, testExamples: null });
+  assert.deepEqual(knowledgeQa.budget, { train: { steps: 50, batchSize: 16, seqLen: 128 }, testExamples: 600 });
   assert.equal(knowledgeQa.prompt.template, 'Q: {question}\nA: {leadIn}');
   assert.equal(knowledgeQa.prompt.target, ' {answer}.\n');
   assert.equal(knowledgeQa.stratifyBy, 'attribute');
