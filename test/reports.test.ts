@@ -327,7 +327,7 @@ test('summaries: median and sd over seeds, one seed uses the cell interval, best
   assert.equal(summarizeValues([]), null);
 
   const row = (label: string, mean: number, low: number, high: number) =>
-    ({ label, summary: { n: 3, mean, median: mean, sd: 1, interval: { low, high, method: 't' } } });
+    ({ label, summary: { n: 3, mean, median: mean, point: mean, sd: 1, interval: { low, high, method: 't' } } });
   assert.deepEqual(bestOf([row('a', 1, 0.9, 1.1), row('b', 2, 1.9, 2.1)], true),
     { best: 'b', runnerUp: 'a', separation: 'separated', overlapping: [] });
   assert.equal(bestOf([row('a', 1, 0.9, 1.1), row('b', 2, 1.9, 2.1)], false)!.best, 'a');
@@ -335,7 +335,7 @@ test('summaries: median and sd over seeds, one seed uses the cell interval, best
   assert.deepEqual(bestOf([row('a', 3, 2.9, 3.1), row('b', 2, 1.9, 2.1), row('c', 1, -5, 5)], true),
     { best: 'a', runnerUp: 'b', separation: 'not-separable', overlapping: ['c'] });
   assert.equal(bestOf([row('a', 1, 0.9, 1.1)], true)!.separation, 'only-one');
-  const noInterval = { label: 'd', summary: { n: 1, mean: 0, median: 0, sd: null, interval: null } };
+  const noInterval = { label: 'd', summary: { n: 1, mean: 0, median: 0, point: 0, sd: null, interval: null } };
   assert.deepEqual(bestOf([row('a', 3, 2.9, 3.1), noInterval], true),
     { best: 'a', runnerUp: 'd', separation: 'no-interval', overlapping: ['d'] });
   assert.equal(bestOf([row('a', 1, 0.9, 1.1), row('b', 2, 1.9, 2.1)], null), null);
