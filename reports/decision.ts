@@ -134,7 +134,8 @@ function notes(map: DecisionMap): string[] {
       + '(rows that train) and of serving (every row: the phase all rows share), training time, update time (suites with an update), '
       + 'serving latency p50. Timings are medians over seeds with a 95% percentile bootstrap interval.',
     ...(map.usesHeaviest ? ['peak mem*: these results predate peak memory by phase; the figure is memory.peakBytes, the heaviest phase (a training step for rows that train, an evaluation batch otherwise), so rows that train and rows that do not are not compared on the same phase.'] : []),
-    ...rules.map((r) => `Rule for the recommendation: ${r}`),
+    // The rule differs between suites only in the headline metric it names: state it once.
+    ...rules.slice(0, 1).map((r) => `Rule for the recommendation${rules.length > 1 ? `, each suite on its own headline metric (as for ${map.rows[0]!.suite.name})` : ''}: ${r}`),
     'Claims: the ledger\'s verdicts decided on the suite: confirms (held), contradicts (not held), cannot tell (not separable).',
   ];
 }
