@@ -60,7 +60,7 @@ export interface DecisionMap {
 }
 
 /** The metrics the map reads besides the headline, in decision.csv's column order. */
-export const DECISION_METRICS: readonly MetricId[] = [
+const DECISION_METRICS: readonly MetricId[] = [
   'memory.trainPeakBytes', 'memory.servePeakBytes', 'memory.peakBytes', 'train.wallSec', 'update.wallSec',
   'latency.requestP50Ms', 'latency.tokenP50Ms',
 ];

@@ -108,7 +108,7 @@ class SuiteRows {
     return side(this.oriented(a), this.oriented(b));
   }
 
-  /** Every row of these approaches with a completed cell, whatever its label (e.g. 'lora:update=retrain'). */
+  /** Every row of these approaches with a completed cell, whatever its label (e.g. lora retrained from the base, 'lora-updateretrain'). */
   rowsOf(approaches: readonly string[]): GroupSummary[] {
     return this.groups.filter((g) => approaches.includes(g.approach) && g.completed.length > 0);
   }
