@@ -259,7 +259,7 @@ test('bench compare: exit 0 on the same run, 1 on a run made worse on purpose; t
   const sameMd = readFileSync(join(tmp, 'same', 'compare.md'), 'utf8');
   assert.match(sameMd, /^## ✅ adaptbench compare: no regression\n/);
   // The run's decision map follows the comparison, for the CI job summary.
-  assert.match(sameMd, /\n## Decision map\n\n\| Use case \| base \| full-ft \| lora \| lora:rank=2 \| qlora \| rag \| Recommended \| Claims \|\n/);
+  assert.match(sameMd, /\n## Decision map\n\n\| Use case \| base \| full-ft \| lora \| lora-rank2 \| qlora \| rag \| Recommended \| Claims \|\n/);
 
   const worse = worseCopy();
   const r = await bench(['compare', runDir, worse]);
