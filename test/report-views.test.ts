@@ -327,6 +327,7 @@ test('the decision map of a real two-suite run opens the page: one row per suite
   try {
     await page.goto(url, { waitUntil: 'load' });
     assert.equal(await page.locator('section').first().getAttribute('id'), 'decision-map', 'the decision map comes first');
+    await page.locator('#decision-map').screenshot({ path: join(ARTIFACTS, 'decision-map.png') });
     const table = page.locator('#decision-map table.decision-map');
     assert.deepEqual(await table.locator('thead th').allInnerTexts(), ['Use case', 'base', 'lora', 'rag', 'Recommended', 'Claims']);
     const rows = table.locator('tbody tr');
@@ -350,7 +351,6 @@ test('the decision map of a real two-suite run opens the page: one row per suite
     assert.equal(await all.locator('table').isVisible(), false);
     await all.locator('summary').click();
     assert.equal(await all.locator('table').isVisible(), true);
-    await page.screenshot({ path: join(ARTIFACTS, 'decision-map.png') });
   } finally {
     await page.close();
   }
