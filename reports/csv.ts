@@ -58,7 +58,7 @@ export function resultsCsv(cells: readonly CellResult[]): string {
   return stringify(rows);
 }
 
-/** summary.csv: one row per (suite, label); per metric its point value (SUMMARY_ESTIMATE), 95% interval and n over seeds. */
+/** summary.csv: one row per (suite, label); per metric its value over seeds (the mean; the median for timings), 95% interval and n. */
 export function summaryCsv(groups: readonly GroupSummary[]): string {
   const header = ['suite', 'approach', 'label', 'seedsCompleted', 'cellsFailed'];
   for (const id of METRIC_IDS) {
