@@ -27,7 +27,7 @@ export const CHART_KINDS = {
   },
   'train-throughput': {
     title: 'Training throughput',
-    howToRead: 'Training tokens per second, median over timed steps after warm-up, mean over seeds with its 95% interval. '
+    howToRead: 'Training tokens per second, median over timed steps after warm-up, then the median over seeds with its 95% bootstrap interval. '
       + 'Only approaches that train have a bar.',
   },
   latency: {
@@ -231,7 +231,7 @@ const trainThroughput: Builder = (_suite, groups, colors, title) => {
   const rows = groups.filter((g) => g.metrics[id]);
   if (rows.length === 0) return { reason: missingReason(groups, [id]) };
   const datasets: Dataset[] = [{
-    type: 'bar', label: METRICS[id].label, data: rows.map((g) => g.metrics[id]!.mean),
+    type: 'bar', label: METRICS[id].label, data: rows.map((g) => g.metrics[id]!.point),
     backgroundColor: rows.map((g) => colors.get(g.label) ?? '#888'), abIntervalY: rows.map((g) => point(g, id)!.interval),
   }];
   const options = baseOptions(title, false);

@@ -4,7 +4,7 @@
 import { METRICS } from '../harness/metrics/definitions.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
 import type { Comparison, MetricComparison, MetricStatus } from './compare.js';
-import { formatSummary } from './format.js';
+import { formatSummary, markdownText } from './format.js';
 import { escapeHtml, REPORT_CSS } from './html.js';
 
 const STATUS_TEXT: Readonly<Record<MetricStatus, string>> = {
@@ -18,14 +18,6 @@ const STATUS_TEXT: Readonly<Record<MetricStatus, string>> = {
 
 /** Page and markdown order: what needs attention first. */
 const STATUS_ORDER: readonly MetricStatus[] = ['regressed', 'not-separable', 'improved', 'missing', 'within-threshold', 'informational'];
-
-/**
- * Text safe inside a markdown table cell or a sentence: no emphasis, code, links or HTML, no column
- * breaks. Characters that only mean something at a line start (#, >, +) cannot be at one here.
- */
-export function markdownText(value: string): string {
-  return value.replace(/[\\`*_[\]|~]/g, (ch) => `\\${ch}`).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/\r?\n/g, ' ');
-}
 
 /** Rows per markdown table; the rest are counted. */
 const MARKDOWN_ROWS = 25;

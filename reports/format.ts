@@ -13,6 +13,14 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
 }
 
+/**
+ * Text safe inside a markdown table cell or a sentence: no emphasis, code, links or HTML, no column
+ * breaks. Characters that only mean something at a line start (#, >, +) cannot be at one here.
+ */
+export function markdownText(value: string): string {
+  return value.replace(/[\\`*_[\]|~]/g, (ch) => `\\${ch}`).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/\r?\n/g, ' ');
+}
+
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
 
 function grouped(value: number): string {
@@ -71,8 +79,8 @@ export function formatWithUnit(id: MetricId, value: number): string {
   return SHOWN_UNITS.has(unit) ? text : `${text} ${unit}`;
 }
 
-/** A summary for prose: mean with its unit, then the interval where it has width, and n: '0.42 [0.38, 0.46], n=3'. */
+/** A summary for prose: its point value (mean, or median for timings) with its unit, then the interval where it has width: '0.42 [0.38, 0.46]'. */
 export function formatSummary(id: MetricId, s: MetricSummary): string {
-  const iv = s.interval && s.interval.high > s.interval.low ? ` ${formatInterval(id, s.mean, s.interval)}` : '';
-  return `${formatWithUnit(id, s.mean)}${iv}`;
+  const iv = s.interval && s.interval.high > s.interval.low ? ` ${formatInterval(id, s.point, s.interval)}` : '';
+  return `${formatWithUnit(id, s.point)}${iv}`;
 }

@@ -11,8 +11,9 @@ import { plainDecimal } from './csv.js';
 import { escapeHtml, formatInterval, formatMetric } from './format.js';
 import { againstFloor, FLOORS } from './suite-info.js';
 import type { SuiteInfo } from './suite-info.js';
-import { bestOf } from './summary.js';
+import { BOOTSTRAP_RESAMPLES, bestOf, TIMING_UNITS } from './summary.js';
 import type { BestResult, GroupSummary, MetricSummary } from './summary.js';
+import { decisionSection } from './decision.js';
 import { ledgerSection, verdictSection } from './verdict.js';
 import { modelSizeSection } from './model-size.js';
 
@@ -42,7 +43,7 @@ function metricCell(id: MetricId, g: GroupSummary, s: MetricSummary | undefined,
     const why = g.notes[id]?.join('; ') ?? (g.completed.length === 0 ? 'no completed cell' : 'not measured');
     return `<td class="na" title="${escapeHtml(why)}">—</td>`;
   }
-  const v = formatMetric(id, s.mean);
+  const v = formatMetric(id, s.point);
   const details = [
     `mean ${plainDecimal(s.mean)}`, `median ${plainDecimal(s.median)}`,
     s.sd === null ? '' : `sd ${plainDecimal(s.sd)}`,
@@ -52,7 +53,7 @@ function metricCell(id: MetricId, g: GroupSummary, s: MetricSummary | undefined,
   const isBest = best !== null && best.best === g.label && best.separation !== 'only-one';
   // A zero-width interval (the same value every seed, e.g. parameter counts) adds nothing to read.
   const ci = s.interval && s.interval.high > s.interval.low
-    ? ` <span class="ci">${escapeHtml(formatInterval(id, s.mean, s.interval))}</span>` : '';
+    ? ` <span class="ci">${escapeHtml(formatInterval(id, s.point, s.interval))}</span>` : '';
   const n = s.n < g.completed.length ? ` <span class="n">n=${s.n}</span>` : '';
   return `<td class="num${isBest ? ' best' : ''}" title="${escapeHtml(details)}">${escapeHtml(v.text)}${ci}${n}`
     + `${isBest && best ? ` ${bestTag(best)}` : ''}${floorTag(g, id, higherIsBetter)}</td>`;
@@ -65,6 +66,20 @@ function columnsOf(suite: SuiteInfo, groups: readonly GroupSummary[]): MetricId[
   return ordered.filter((id) => groups.some((g) => g.metrics[id] !== undefined));
 }
 
+/**
+ * The short view: the suite's own metrics (headline first) with their floors, forgetting, peak memory by
+ * phase (memory.peakBytes only where no row has a per-phase figure: older results), training and update
+ * time, and serving latency (request p50, else per-token p50).
+ */
+function shortColumnsOf(suite: SuiteInfo, groups: readonly GroupSummary[]): MetricId[] {
+  const has = (id: MetricId) => groups.some((g) => g.metrics[id] !== undefined);
+  const declared = suite.metrics.flatMap((m) => [m.id, ...(FLOORS[m.id] ? [FLOORS[m.id]!] : [])]);
+  const byPhase: MetricId[] = ['memory.trainPeakBytes', 'memory.servePeakBytes'];
+  const memory: MetricId[] = byPhase.some(has) ? byPhase : ['memory.peakBytes'];
+  const latency: MetricId[] = has('latency.requestP50Ms') ? ['latency.requestP50Ms'] : ['latency.tokenP50Ms'];
+  return [...new Set([...declared, 'forgetting.ceDelta', ...memory, 'train.wallSec', 'update.wallSec', ...latency] as MetricId[])].filter(has);
+}
+
 function suiteHeading(suite: SuiteInfo): string {
   const what = [suite.taskType ? `${suite.taskType} task` : '', `headline: ${METRICS[suite.headline.id].label.toLowerCase()}`]
     .filter((t) => t !== '').join('; ');
@@ -72,13 +87,8 @@ function suiteHeading(suite: SuiteInfo): string {
     + (suite.description ? `<p class="note">${escapeHtml(suite.description)}</p>` : '');
 }
 
-function suiteTable(suite: SuiteInfo, groups: readonly GroupSummary[]): string {
-  const columns = columnsOf(suite, groups);
-  const failed = groups.reduce((sum, g) => sum + g.failed.length, 0);
-  const heading = suiteHeading(suite);
-  if (columns.length === 0) {
-    return `${heading}<p>No completed cell in this suite${failed ? ` (${failed} failed: see Failed cells)` : ''}.</p>`;
-  }
+/** One table of a suite's rows over `columns`. */
+function metricTable(suite: SuiteInfo, groups: readonly GroupSummary[], columns: readonly MetricId[]): string {
   // The suite's declared direction wins over the metric's default: it is what the suite ranks on.
   const direction = (id: MetricId) => suite.metrics.find((m) => m.id === id)?.higherIsBetter ?? METRICS[id].higherIsBetter;
   const best = new Map(columns.map((id) => [id, bestOf(
@@ -89,7 +99,7 @@ function suiteTable(suite: SuiteInfo, groups: readonly GroupSummary[]): string {
     const up = direction(id);
     const arrow = up === null ? '' : up ? ' ↑' : ' ↓';
     const headline = id === suite.headline.id ? '<br><span class="tag">headline</span>' : '';
-    return `<th title="${escapeHtml(def.description)}">${escapeHtml(def.label)}${arrow}`
+    return `<th title="${escapeHtml(`${id}: ${def.description}`)}">${escapeHtml(def.label)}${arrow}`
       + `${def.unit ? `<br><span class="unit">${escapeHtml(def.unit)}</span>` : ''}${headline}</th>`;
   }).join('');
   const rows = groups.map((g) => {
@@ -98,8 +108,21 @@ function suiteTable(suite: SuiteInfo, groups: readonly GroupSummary[]): string {
     const cells = columns.map((id) => metricCell(id, g, g.metrics[id], best.get(id) ?? null, direction(id))).join('');
     return `<tr><th scope="row">${escapeHtml(g.label)}${name}</th><td class="num" title="seeds: ${escapeHtml(g.seeds.join(', '))}">${seeds}</td>${cells}</tr>`;
   }).join('\n');
-  return `${heading}<div class="scroll"><table class="summary"><thead><tr><th>Approach</th><th>Seeds</th>${head}</tr></thead>`
-    + `<tbody>\n${rows}\n</tbody></table></div>${notMeasuredList(groups)}`;
+  return `<div class="scroll"><table class="summary"><thead><tr><th>Approach</th><th>Seeds</th>${head}</tr></thead>`
+    + `<tbody>\n${rows}\n</tbody></table></div>`;
+}
+
+/** A suite's short table, then every metric one click away, then what was not measured. */
+function suiteTable(suite: SuiteInfo, groups: readonly GroupSummary[]): string {
+  const columns = columnsOf(suite, groups);
+  const failed = groups.reduce((sum, g) => sum + g.failed.length, 0);
+  const heading = suiteHeading(suite);
+  if (columns.length === 0) {
+    return `${heading}<p>No completed cell in this suite${failed ? ` (${failed} failed: see Failed cells)` : ''}.</p>`;
+  }
+  return `${heading}${metricTable(suite, groups, shortColumnsOf(suite, groups))}`
+    + `<details class="all-metrics"><summary>All ${columns.length} metrics of ${escapeHtml(suite.name)}</summary>${metricTable(suite, groups, columns)}</details>`
+    + notMeasuredList(groups);
 }
 
 /** The metrics no row of a suite measured, with the cells' reasons: the table drops their columns, the page says so. */
@@ -119,10 +142,14 @@ const summarySection: ReportSection = {
   id: 'summary',
   title: 'Summary',
   render(ctx) {
-    const intro = '<p class="note">Mean over seeds with its 95% interval (Student t over seeds; with one seed, the '
-      + 'cell\'s own interval where it has one, e.g. Wilson over questions). ↑/↓: which direction is better. '
+    const intro = '<p class="note">Per suite, the metrics that decide (its own, forgetting, peak memory by phase, training and update time, '
+      + 'latency); every metric is one click below each table, and in summary.csv (columns by metric id, explained in data-dictionary.csv). '
+      + 'Quality and other metrics: mean over seeds with its 95% interval (the wider of Student t over seeds and the mean of the cells\' own '
+      + 'intervals; with one seed, the cell\'s own interval where it has one, e.g. Wilson over questions). '
+      + `Timings and rates (units ${[...TIMING_UNITS].join(', ')}), which cannot go below zero: the median over seeds with a 95% percentile bootstrap `
+      + `interval of the median (${BOOTSTRAP_RESAMPLES} resamples, seeded by the values). ↑/↓: which direction is better. `
       + 'The best value per column is highlighted; "not separable" names the rows whose interval overlaps it, '
-      + 'so no claim that it is better is made. Hover a value for median, sd and the raw number.</p>';
+      + 'so no claim that it is better is made. Hover a value for mean, median, sd, the interval\'s method and the raw number.</p>';
     const tables = ctx.suites.map((suite) => suiteTable(suite, ctx.groups.filter((g) => g.suite === suite.name)));
     return intro + tables.join('\n');
   },
@@ -324,8 +351,8 @@ const retrievalSection: ReportSection = {
       const cells = RETRIEVAL_COLUMNS.map((id) => {
         const m = g.metrics[id];
         if (!m) return '<td class="na">—</td>';
-        const ci = m.interval && m.interval.high > m.interval.low ? ` <span class="ci">${escapeHtml(formatInterval(id, m.mean, m.interval))}</span>` : '';
-        return `<td class="num">${escapeHtml(formatMetric(id, m.mean).text)}${ci}</td>`;
+        const ci = m.interval && m.interval.high > m.interval.low ? ` <span class="ci">${escapeHtml(formatInterval(id, m.point, m.interval))}</span>` : '';
+        return `<td class="num">${escapeHtml(formatMetric(id, m.point).text)}${ci}</td>`;
       }).join('');
       rows.push(`<tr><td>${escapeHtml(g.suite)}</td><th scope="row">${escapeHtml(g.label)}</th><td>${escapeHtml(embedder)}</td>`
         + `<td>${escapeHtml(indexText(r.index))}</td><td class="num">${escapeHtml(r.k ?? '?')}</td><td>${escapeHtml(chunks)}</td>${cells}</tr>`);
@@ -340,9 +367,9 @@ const retrievalSection: ReportSection = {
   },
 };
 
-/** The report's sections, in page order: verdict, numbers, charts, the ledger in full, then details. */
+/** The report's sections, in page order: the decision map, the verdict, numbers, charts, the ledger in full, then details. */
 export const REPORT_SECTIONS: readonly ReportSection[] = [
-  verdictSection, summarySection, confusionSection,
+  decisionSection, verdictSection, summarySection, confusionSection,
   chartSection('memory-breakdown'), modelSizeSection, chartSection('quality-memory'), chartSection('train-throughput'), chartSection('latency'),
   chartSection('retrieval'), retrievalSection, chartSection('learning-forgetting'), chartSection('rank-sweep'),
   ledgerSection, failuresSection, missingSection, samplesSection, manifestSection, definitionsSection,
@@ -372,6 +399,8 @@ dt { font-weight: 600; margin-top: .5rem; } dd { margin-left: 1.5rem; } code { f
 .claims li { margin: .25rem 0; } .ledger td { max-width: 48ch; } .ledger .rule { color: var(--muted); font-size: .85em; }
 figure.chart { margin: .5rem 0 1.5rem; max-width: 980px; } .chart-box { position: relative; height: 380px; }
 figcaption { color: var(--muted); font-size: .85em; margin-top: .25rem; } .not-measured { color: var(--muted); font-style: italic; }
+.decision-map td { min-width: 11em; } .decision-map ul.costs { list-style: none; margin: .2rem 0 0; padding: 0; color: var(--muted); font-size: .85em; }
+.decision-map td.best ul.costs { font-weight: normal; }
 @media print { .scroll { overflow: visible; } details { display: block; } }
 `;
 

@@ -1,4 +1,4 @@
-// Rebuilds a run's reports from its JSON (`bench report <run>`): results.csv, summary.csv,
+// Rebuilds a run's reports from its JSON (`bench report <run>`): results.csv, summary.csv, data-dictionary.csv, decision.csv,
 // report.html and charts/<suite>-<view>.png in the run folder; and writes a comparison of two runs
 // (`bench compare`). The CSV and HTML are rendered before either is written, and each file is
 // replaced atomically, so a failure never leaves a half-written or mismatched report.
@@ -9,7 +9,8 @@ import { buildCharts } from './charts.js';
 import { compareRuns } from './compare.js';
 import type { CompareOptions, Comparison } from './compare.js';
 import { comparisonHtml, comparisonMarkdown } from './compare-report.js';
-import { resultsCsv, summaryCsv } from './csv.js';
+import { dataDictionaryCsv, resultsCsv, summaryCsv } from './csv.js';
+import { decisionCsv, decisionMap, decisionMarkdown } from './decision.js';
 import type { ReportContext } from './context.js';
 import { renderReport } from './html.js';
 import { evaluateLedger } from './ledger.js';
@@ -26,7 +27,7 @@ export { loadRun } from './load.js';
 export type { LoadedRun } from './load.js';
 export { bestOf, summarizeRun, summarizeValues } from './summary.js';
 export type { BestResult, GroupSummary, MetricSummary, Separation } from './summary.js';
-export { metricHeader, plainDecimal, resultsCsv, summaryCsv } from './csv.js';
+export { dataDictionaryCsv, metricColumn, plainDecimal, resultsCsv, summaryCsv } from './csv.js';
 export { escapeHtml, formatBytes, formatMetric, formatNumber } from './format.js';
 export { REPORT_SECTIONS, renderReport } from './html.js';
 export type { ReportContext, ReportSection } from './context.js';
@@ -37,6 +38,8 @@ export type { ChartKind, ChartView } from './charts.js';
 export { CLAIMS, evaluateLedger, verdictCounts } from './ledger.js';
 export type { ClaimId, ClaimResult, Verdict } from './ledger.js';
 export { recommend, recommendAll } from './recommend.js';
+export { decisionCsv, decisionHtml, decisionMap, decisionMarkdown } from './decision.js';
+export type { DecisionCell, DecisionMap, DecisionRow } from './decision.js';
 export type { Recommendation, RecommendOptions } from './recommend.js';
 export { compareRuns, DEFAULT_THRESHOLD } from './compare.js';
 export type { CompareOptions, Comparison, MetricComparison, MetricStatus } from './compare.js';
@@ -86,6 +89,8 @@ export async function writeReports(runDir: string, options: RecommendOptions = {
   await write([
     ['results.csv', resultsCsv(run.cells)],
     ['summary.csv', summaryCsv(ctx.groups)],
+    ['data-dictionary.csv', dataDictionaryCsv()],
+    ['decision.csv', decisionCsv(decisionMap(ctx))],
     ['report.html', renderReport(ctx)],
   ], files);
   // The PNGs need the native canvas module; the page does not use them, so it is written first and a
@@ -96,11 +101,15 @@ export async function writeReports(runDir: string, options: RecommendOptions = {
   return { files };
 }
 
-/** Compares two run folders and writes compare.md and compare.html into `outDir` (default: the run's folder). */
+/**
+ * Compares two run folders and writes compare.md and compare.html into `outDir` (default: the run's
+ * folder). compare.md ends with the run's decision map, so a CI job summary shows it too.
+ */
 export async function writeComparison(baselineDir: string, runDir: string, options: CompareOptions, outDir = runDir):
   Promise<{ comparison: Comparison; files: string[]; markdown: string }> {
-  const comparison = compareRuns(await loadRun(baselineDir), await loadRun(runDir), options);
-  const markdown = comparisonMarkdown(comparison);
+  const run = await loadRun(runDir);
+  const comparison = compareRuns(await loadRun(baselineDir), run, options);
+  const markdown = `${comparisonMarkdown(comparison)}\n${decisionMarkdown(decisionMap(buildReportContext(run)))}`;
   const html = comparisonHtml(comparison);
   await mkdir(outDir, { recursive: true });
   const files: string[] = [];

@@ -108,6 +108,11 @@ class SuiteRows {
     return side(this.oriented(a), this.oriented(b));
   }
 
+  /** Every row of these approaches with a completed cell, whatever its label (e.g. lora retrained from the base, 'lora-updateretrain'). */
+  rowsOf(approaches: readonly string[]): GroupSummary[] {
+    return this.groups.filter((g) => approaches.includes(g.approach) && g.completed.length > 0);
+  }
+
   row(approach: string): GroupSummary | undefined {
     const rows = this.groups.filter((g) => g.approach === approach && g.completed.length > 0);
     return rows.find((g) => g.label === approach) ?? rows[0];
@@ -377,11 +382,48 @@ export const CLAIMS = {
       return { suite, out: { verdict, finding, evidence } };
     },
   },
+  'rag-fresh-facts': {
+    claim: 'RAG is the choice when information is dynamic or up to date: re-index, do not retrain.',
+    source: 'fine-tuning-vs-RAG guides (retrieval for knowledge that changes; a re-index replaces a retraining run)',
+    rule: 'On the fresh-facts suite, after the update to changed facts: the best retrieval row (rag, lora-rag) against the best fine-tuning row '
+      + '(full-ft, lora, qlora, continued training or retraining from the base), each by mean new-fact accuracy. Held where the retrieval row\'s '
+      + 'new-fact accuracy interval lies entirely above the fine-tuning row\'s and its update time interval entirely below it, and its stale '
+      + 'rate is not separably higher; not held where the fine-tuning row is separably better on new facts, or separably faster to update, '
+      + 'or the retrieval row separably staler; not separable otherwise.',
+    appliesTo: (s: SuiteInfo) => s.name === 'fresh-facts' || s.metrics.some((m) => m.id === 'fresh.newFactAccuracy'),
+    needs: 'the fresh-facts suite (facts that change after adaptation)',
+    evaluate(rows: SuiteRows): Outcome {
+      const best = (approaches: readonly string[]) => rows.rowsOf(approaches)
+        .filter((g) => g.metrics['fresh.newFactAccuracy'] !== undefined)
+        .sort((a, b) => b.metrics['fresh.newFactAccuracy']!.mean - a.metrics['fresh.newFactAccuracy']!.mean)[0];
+      const r = best(['rag', 'lora-rag']);
+      const t = best(['full-ft', 'lora', 'qlora']);
+      if (!r || !t) return { missing: `no ${r ? 'full-ft, lora or qlora' : 'rag or lora-rag'} row reports ${METRICS['fresh.newFactAccuracy'].label} in ${rows.suite}` };
+      const lacking = (['update.wallSec', 'fresh.staleRate'] as const).flatMap((id) => [r, t].filter((g) => !g.metrics[id]).map((g) => `the ${g.label} row reports no ${METRICS[id].label}`));
+      if (lacking.length) return { missing: lacking.join('; ') };
+      const at = (g: GroupSummary, id: MetricId) => ({ group: g, summary: g.metrics[id]! });
+      const ids = ['fresh.newFactAccuracy', 'fresh.staleRate', 'update.wallSec'] as const;
+      const evidence = ids.flatMap((id) => [ev(rows, at(r, id), id), ev(rows, at(t, id), id)]);
+      const unchanged = [r, t].filter((g) => g.metrics['fresh.unchangedAccuracy']).map((g) => ev(rows, at(g, 'fresh.unchangedAccuracy'), 'fresh.unchangedAccuracy'));
+      const sideOf = (id: MetricId) => side(span(r.metrics[id]!), span(t.metrics[id]!));
+      const [accuracy, stale, update] = ids.map(sideOf);
+      const numbers = ids.map((id) => `${METRICS[id].label.toLowerCase()} ${says(at(r, id), id)} vs ${says(at(t, id), id)}`).join('; ');
+      const verdict: Exclude<Verdict, 'not-measured'> = accuracy === 'below' || update === 'above' || stale === 'above' ? 'not-held'
+        : accuracy === 'above' && update === 'below' ? 'held' : 'not-separable';
+      const why = verdict === 'held' ? 're-indexing gets more new facts right, in less time'
+        : verdict === 'not-held' ? [accuracy === 'below' ? 'fine-tuning gets separably more new facts right' : '', update === 'above' ? 're-indexing is separably slower' : '',
+          stale === 'above' ? 'retrieval is separably staler' : ''].filter((x) => x !== '').join(', ')
+          : `${accuracy === 'above' ? 'retrieval is separably better on new facts' : 'the new-fact accuracy intervals do not separate'}, `
+            + `${update === 'below' ? 'and re-indexing is separably faster' : 'and the update times do not separate'}`;
+      return { verdict, finding: `${numbers}: ${why}.`, evidence: [...evidence, ...unchanged] };
+    },
+  },
   'topk-corpus-wide': {
     claim: 'Top-k retrieval cannot answer questions that need every document.',
     source: 'articles on the limits of RAG (counts and aggregates over a whole corpus)',
-    rule: 'On the corpus-wide suite: held where RAG\'s interval on the headline metric lies entirely below its interval on knowledge-qa '
-      + '(the same retriever answers one-document questions); not held where it lies above; not separable where they overlap.',
+    rule: 'On the corpus-wide suite: held where RAG\'s interval on the corpus-wide headline metric lies entirely below its interval on the same metric '
+      + 'on knowledge-qa (the same retriever answers one-document questions); not held where it lies above; not separable where they overlap. '
+      + 'Evidence coverage (the share of the needed documents that reached the prompt) is shown beside it.',
     evaluateRun(suites: readonly SuiteInfo[], groups: readonly GroupSummary[]) {
       const wideInfo = suites.find((x) => x.name === 'corpus-wide');
       if (!wideInfo) return { suite: null, out: { missing: 'needs the corpus-wide suite (questions that need every document), not in this run' } };
@@ -397,10 +439,14 @@ export const CLAIMS = {
       const evidence = [ev(wide, x, q), ev(single, y, q)];
       const recall = wide.get('rag', 'retrieval.recallAt10');
       if (recall) evidence.push(ev(wide, recall, 'retrieval.recallAt10'));
+      // How much of what the answers need reached the prompt: the mechanism behind the verdict.
+      const coverage = wide.get('rag', 'retrieval.evidenceCoverage');
+      if (coverage) evidence.push(ev(wide, coverage, 'retrieval.evidenceCoverage'));
+      const reached = coverage ? ` Evidence coverage on corpus-wide: ${formatSummary('retrieval.evidenceCoverage', coverage.summary)} of the documents an answer needs reached the prompt.` : '';
       const s = wide.better(x.summary, y.summary);
-      const out: Outcome = s === 'below' ? { verdict: 'held', finding: `${numbers}: separably lower.`, evidence }
-        : s === 'above' ? { verdict: 'not-held', finding: `${numbers}: separably higher.`, evidence }
-        : { verdict: 'not-separable', finding: `${numbers}: ${s === 'overlap' ? 'the intervals overlap' : 'a row has no interval'}.`, evidence };
+      const out: Outcome = s === 'below' ? { verdict: 'held', finding: `${numbers}: separably lower.${reached}`, evidence }
+        : s === 'above' ? { verdict: 'not-held', finding: `${numbers}: separably higher.${reached}`, evidence }
+        : { verdict: 'not-separable', finding: `${numbers}: ${s === 'overlap' ? 'the intervals overlap' : 'a row has no interval'}.${reached}`, evidence };
       return { suite: wide.suite, out };
     },
   },

@@ -1,8 +1,9 @@
 // Per (suite, label) summaries over seeds, and which row is best per metric. Pure functions of the
 // cell results, so the CSV, the HTML and later the claims ledger agree on every number.
-import { METRIC_IDS } from '../harness/metrics/definitions.js';
+import { METRIC_IDS, METRICS } from '../harness/metrics/definitions.js';
 import type { MetricId } from '../harness/metrics/definitions.js';
-import { computeStatistics } from '../harness/metrics/stats.js';
+import { computeStatistics, quantileSorted } from '../harness/metrics/stats.js';
+import { createRng } from '../datasets/rng.js';
 import type { CellResult, CompletedCell, FailedCell, Interval, RunManifest } from '../harness/results.js';
 
 /** One metric of one (suite, label) group, over the seeds whose cell completed and reported it. */
@@ -13,9 +14,14 @@ export interface MetricSummary {
   readonly mean: number;
   /** Median of the values (mean of the middle two for even n). */
   readonly median: number;
+  /** The value a report shows: the median for timings (see TIMING_UNITS), else the mean. */
+  readonly point: number;
   /** Sample standard deviation (n - 1 denominator); null with one value. */
   readonly sd: number | null;
-  /** 95% interval: Student t over seeds for n >= 2; with one seed the cell's own (e.g. Wilson), else null. */
+  /**
+   * 95% interval: for n >= 2, timings get a bootstrap interval of the median, other metrics Student t over
+   * seeds (widened to the cells' own); with one seed the cell's own (e.g. Wilson), else null.
+   */
   readonly interval: Interval | null;
 }
 
@@ -38,13 +44,47 @@ export interface GroupSummary {
 }
 
 /**
+ * Units of timings and rates: never below zero, and skewed (a slow seed is far slower, never far
+ * faster), so a symmetric Student t interval over a few seeds can reach below zero.
+ */
+export const TIMING_UNITS: ReadonlySet<string> = new Set(['s', 'ms', 'tokens/s', 'samples/s', 'queries/s']);
+
+/** How summaries over seeds are made, in words (the data dictionary and the report name them). */
+export const MEAN_ESTIMATE = 'mean; 95% interval: the wider of Student t over seeds and the mean of the cells\' own intervals';
+
+/** Resamples of the timing bootstrap. */
+export const BOOTSTRAP_RESAMPLES = 2000;
+export const TIMING_ESTIMATE = `median; 95% interval: percentile bootstrap of the median over seeds (${BOOTSTRAP_RESAMPLES} resamples, seeded by the values)`;
+
+/**
+ * 95% percentile bootstrap interval of the median: resample the values with replacement, take each
+ * resample's median, and read the 2.5th and 97.5th percentiles. Seeded by the values themselves, so the
+ * same numbers always give the same interval; it stays within [min, max], never below zero.
+ */
+export function bootstrapMedianInterval(values: readonly number[], resamples = BOOTSTRAP_RESAMPLES): Interval {
+  const rng = createRng(`median-bootstrap:${values.join(',')}`);
+  const medians: number[] = [];
+  const draw: number[] = new Array<number>(values.length);
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < values.length; i++) draw[i] = values[rng.int(values.length)]!;
+    medians.push(quantileSorted([...draw].sort((x, y) => x - y), 0.5));
+  }
+  medians.sort((x, y) => x - y);
+  return {
+    low: quantileSorted(medians, 0.025), high: quantileSorted(medians, 0.975),
+    method: `median, 95% percentile bootstrap over ${values.length} seeds (${resamples} resamples, seeded)`,
+  };
+}
+
+/**
  * Summary of one metric's values. `within` are the cells' own intervals (e.g. Wilson over test
  * questions), where they have them. With one seed the cell's own interval is the interval. With
  * several, the spread over seeds alone would miss the sampling of the test set, which the seeds
  * often share (a user's suite, task-adapt's fixed split; a deterministic row then has zero spread):
  * the interval is the wider of Student t over seeds and the mean of the cells' own intervals.
+ * Timings (`timing`) are summarised by their median with a bootstrap interval instead.
  */
-export function summarizeValues(values: readonly number[], within: readonly Interval[] = []): MetricSummary | null {
+export function summarizeValues(values: readonly number[], within: readonly Interval[] = [], timing = false): MetricSummary | null {
   if (values.length === 0) return null;
   // computeStatistics: Student t margin (harness/metrics/stats.ts), NaN spread below 2 values.
   const st = computeStatistics([...values].sort((a, b) => a - b));
@@ -54,13 +94,16 @@ export function summarizeValues(values: readonly number[], within: readonly Inte
   let interval: Interval | null;
   if (values.length < 2) {
     interval = own ? { low: own.low, high: own.high, method: `${own.method} (one seed: within the cell)` } : null;
+  } else if (timing) {
+    interval = bootstrapMedianInterval(values);
   } else {
     const t = { low: st.mean - st.moe, high: st.mean + st.moe };
     interval = own && (own.low < t.low || own.high > t.high)
       ? { low: Math.min(t.low, own.low), high: Math.max(t.high, own.high), method: `the wider of student-t 95% over ${values.length} seeds and the mean of the cells' own intervals (${own.method})` }
       : { ...t, method: `student-t 95% over ${values.length} seeds` };
   }
-  return { n: values.length, mean: st.mean, median: st.p50, sd: values.length >= 2 ? st.sd : null, interval };
+  const point = timing && values.length >= 2 ? st.p50 : st.mean;
+  return { n: values.length, mean: st.mean, median: st.p50, point, sd: values.length >= 2 ? st.sd : null, interval };
 }
 
 function summarizeGroup(suite: string, label: string, approach: string, cells: readonly CellResult[]): GroupSummary {
@@ -74,7 +117,7 @@ function summarizeGroup(suite: string, label: string, approach: string, cells: r
     const reporting = completed.filter((c) => typeof c.metrics[id] === 'number');
     const values = reporting.map((c) => c.metrics[id] as number);
     const within = reporting.map((c) => c.intervals[id]).filter((x): x is Interval => x !== undefined);
-    const s = summarizeValues(values, within);
+    const s = summarizeValues(values, within, TIMING_UNITS.has(METRICS[id].unit));
     if (s) metrics[id] = s;
     const distinct = [...new Set(completed.map((c) => c.notes[id]).filter((n): n is string => typeof n === 'string'))];
     if (distinct.length > 0) notes[id] = distinct;

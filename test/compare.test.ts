@@ -3,11 +3,11 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { compareMetric } from '../reports/compare.js';
-import { markdownText } from '../reports/compare-report.js';
+import { markdownText } from '../reports/format.js';
 import type { MetricSummary } from '../reports/index.js';
 
 const s = (mean: number, half: number | null = 0): MetricSummary => ({
-  n: 3, mean, median: mean, sd: half === null ? null : half, interval: half === null ? null : { low: mean - half, high: mean + half, method: 't' },
+  n: 3, mean, median: mean, point: mean, sd: half === null ? null : half, interval: half === null ? null : { low: mean - half, high: mean + half, method: 't' },
 });
 
 test('compareMetric: worse beyond the threshold regresses only where the intervals separate, unless strict', () => {

@@ -8,7 +8,7 @@ import type { MetricId } from '../harness/metrics/definitions.js';
 import { RESULT_SCHEMA_VERSION } from '../harness/results.js';
 import type { CellInputs, CellResult, CompletedCell, RunManifest } from '../harness/results.js';
 import {
-  buildCharts, buildReportContext, evaluateLedger, paretoFront, rankSweeps, recommend, renderReport, summarizeRun,
+  buildCharts, buildReportContext, decisionCsv, decisionMap, decisionMarkdown, evaluateLedger, paretoFront, rankSweeps, recommend, renderReport, summarizeRun,
 } from '../reports/index.js';
 import type { ClaimId, GroupSummary, Verdict } from '../reports/index.js';
 
@@ -333,4 +333,138 @@ test('the page shows each suite\'s verdict on its headline, and a choice row at 
   assert.ok(page([...taskRun().filter((r) => r.approach === 'base'), ...run()])
     .includes('<b>Recommended: base</b> (no adaptation). It is the only row that reports accuracy, so nothing was compared: base 0.58 ± 0.0248.</p>'));
   assert.match(flat, /so nothing usable learned: base 0\.58 ± 0\.0248, full-ft 0\.6 ± 0\.0248, lora 0\.6 ± 0\.0248, rag 0\.6 ± 0\.0248\. That includes the recommended base: no approach on this run does the task usably\.<\/p>/);
+});
+
+/**
+ * fresh-facts after the update: new-fact accuracy, stale rate and update time per row. 'lora-updateretrain'
+ * (from --approach lora:update=retrain) is lora retrained from the base on every document (the slow, thorough update).
+ */
+function freshRun(over: Record<string, Partial<Record<MetricId, Values>>> = {}): Row[] {
+  const rows: Row[] = [
+    { label: 'base', approach: 'base', metrics: { 'fresh.newFactAccuracy': 0, 'fresh.staleRate': spread(0.3, 0.01) } },
+    { label: 'full-ft', approach: 'full-ft', metrics: { 'fresh.newFactAccuracy': spread(0.30, 0.01), 'fresh.staleRate': spread(0.40, 0.01), 'update.wallSec': spread(60, 2) } },
+    { label: 'lora', approach: 'lora', metrics: { 'fresh.newFactAccuracy': spread(0.20, 0.01), 'fresh.staleRate': spread(0.50, 0.01), 'update.wallSec': spread(40, 2) } },
+    { label: 'lora-updateretrain', approach: 'lora', metrics: { 'fresh.newFactAccuracy': spread(0.35, 0.01), 'fresh.staleRate': spread(0.10, 0.01), 'update.wallSec': spread(200, 5) } },
+    { label: 'rag', approach: 'rag', metrics: { 'fresh.newFactAccuracy': spread(0.70, 0.01), 'fresh.staleRate': spread(0.05, 0.01), 'update.wallSec': spread(2, 0.2), 'fresh.unchangedAccuracy': spread(0.6, 0.01) } },
+    { label: 'lora-rag', approach: 'lora-rag', metrics: { 'fresh.newFactAccuracy': spread(0.65, 0.01), 'fresh.staleRate': spread(0.06, 0.01), 'update.wallSec': spread(3, 0.2) } },
+  ];
+  return rows.map((r) => ({ ...r, suite: 'fresh-facts', metrics: { ...r.metrics, ...over[r.label] } }));
+}
+
+const freshClaim = (rows: readonly Row[], suites: readonly string[] = ['fresh-facts']) => {
+  const r = evaluateLedger(suites, groupsOf(rows)).filter((c) => c.id === 'rag-fresh-facts');
+  assert.equal(r.length, 1);
+  return r[0]!;
+};
+
+test('claim "re-index, do not retrain": held, not held, not separable, and not measured, with or without the retrain rows', () => {
+  // rag 0.7 ± 0.0248 new facts in 2 s against the best fine-tuning row, lora retrained from the base: 0.35 ± 0.0248 in 200 s.
+  const held = freshClaim(freshRun());
+  assert.deepEqual([held.verdict, held.suite], ['held', 'fresh-facts']);
+  assert.equal(held.finding, 'changed facts: new answer rag 0.7 ± 0.0248 vs lora-updateretrain 0.35 ± 0.0248; '
+    + 'changed facts: stale answer rag 0.05 ± 0.0248 vs lora-updateretrain 0.1 ± 0.0248; '
+    + 'update time rag 2 s ± 0.2 vs lora-updateretrain 200 s ± 5: re-indexing gets more new facts right, in less time.');
+  assert.deepEqual(held.evidence.map((e) => `${e.row}/${e.metric}`), ['rag/fresh.newFactAccuracy', 'lora-updateretrain/fresh.newFactAccuracy',
+    'rag/fresh.staleRate', 'lora-updateretrain/fresh.staleRate', 'rag/update.wallSec', 'lora-updateretrain/update.wallSec', 'rag/fresh.unchangedAccuracy']);
+  // Update time is a timing: the median over seeds with its bootstrap interval, [min, max] with 3 seeds.
+  assert.deepEqual(held.evidence[4]!.summary.interval && [held.evidence[4]!.summary.interval.low, held.evidence[4]!.summary.interval.high], [1.8, 2.2]);
+
+  // Without the retrain rows (not run), full-ft is the best fine-tuning row.
+  const noRetrain = freshClaim(freshRun().filter((r) => !r.label.includes('retrain')));
+  assert.equal(noRetrain.verdict, 'held');
+  assert.match(noRetrain.finding, /^changed facts: new answer rag 0\.7 ± 0\.0248 vs full-ft 0\.3 ± 0\.0248;/);
+
+  // Fine-tuning separably better on new facts: not held.
+  const behind = freshClaim(freshRun({ rag: { 'fresh.newFactAccuracy': spread(0.2, 0.01) }, 'lora-rag': { 'fresh.newFactAccuracy': spread(0.1, 0.01) } }));
+  assert.deepEqual([behind.verdict, behind.finding.split(': ').at(-1)], ['not-held', 'fine-tuning gets separably more new facts right.']);
+  // Re-indexing slower than retraining: not held, whatever the accuracy.
+  assert.equal(freshClaim(freshRun({ rag: { 'update.wallSec': spread(300, 5) } })).verdict, 'not-held');
+  // Accuracy within reach of the retrained row: not separable, though re-indexing is faster.
+  const close = freshClaim(freshRun({ rag: { 'fresh.newFactAccuracy': spread(0.36, 0.01) }, 'lora-rag': { 'fresh.newFactAccuracy': spread(0.3, 0.01) } }));
+  assert.deepEqual([close.verdict, close.finding.split(': ').at(-1)], ['not-separable', 'the new-fact accuracy intervals do not separate, and re-indexing is separably faster.']);
+
+  // Not measured: without the suite, without a retrieval row, without an update time.
+  assert.equal(freshClaim(run(), [SUITE]).finding, 'Not measured on this run: needs the fresh-facts suite (facts that change after adaptation), not in this run.');
+  assert.equal(freshClaim(freshRun().filter((r) => !r.approach.includes('rag'))).finding, 'Not measured on this run: no rag or lora-rag row reports Changed facts: new answer in fresh-facts.');
+  const untimed = freshRun().map((r) => (r.label === 'rag' ? { ...r, metrics: { ...r.metrics, 'update.wallSec': undefined } } : r)) as Row[];
+  assert.equal(freshClaim(untimed.map((r) => ({ ...r, metrics: Object.fromEntries(Object.entries(r.metrics).filter(([, v]) => v !== undefined)) }))).finding,
+    'Not measured on this run: the rag row reports no Update time.');
+});
+
+test('claim "top-k cannot answer over the whole corpus" on a corpus-wide suite ranked on exact match, with evidence coverage', () => {
+  const wide = (em: Values): Row[] => [...run(), { label: 'rag', approach: 'rag', suite: 'corpus-wide', metrics: { 'quality.exactMatch': em, 'retrieval.evidenceCoverage': spread(0.12, 0.01) } }];
+  const held = evaluateLedger([SUITE, 'corpus-wide'], groupsOf(wide(spread(0.02, 0.01)))).find((c) => c.id === 'topk-corpus-wide')!;
+  assert.deepEqual([held.verdict, held.suite], ['held', 'corpus-wide']);
+  assert.equal(held.finding, 'rag on corpus-wide 0.02 ± 0.0248 vs on knowledge-qa 0.6 ± 0.0248: separably lower. '
+    + 'Evidence coverage on corpus-wide: 0.12 ± 0.0248 of the documents an answer needs reached the prompt.');
+  assert.deepEqual(held.evidence.map((e) => `${e.suite}/${e.metric}`), ['corpus-wide/quality.exactMatch', 'knowledge-qa/quality.exactMatch', 'corpus-wide/retrieval.evidenceCoverage']);
+  assert.equal(evaluateLedger([SUITE, 'corpus-wide'], groupsOf(wide(spread(0.59, 0.01)))).find((c) => c.id === 'topk-corpus-wide')!.verdict, 'not-separable');
+  assert.equal(evaluateLedger([SUITE, 'corpus-wide'], groupsOf(wide(spread(0.9, 0.01)))).find((c) => c.id === 'topk-corpus-wide')!.verdict, 'not-held');
+});
+
+test('after the four suites every claim but the two `bench cost` ones is decided; none is "not measured"', () => {
+  const all = [...taskRun(), ...run(), ...freshRun(),
+    { label: 'rag', approach: 'rag', suite: 'corpus-wide', metrics: { 'quality.exactMatch': spread(0.02, 0.01) } },
+    ...run({ lora: { 'latency.tokenRatioToBase': spread(1.0, 0.01) } }).filter((r) => r.label === 'lora').map((r) => ({ ...r, suite: 'task-adapt', label: 'lora' }))];
+  const ledger = evaluateLedger(['knowledge-qa', 'task-adapt', 'fresh-facts', 'corpus-wide'], groupsOf(all));
+  const unmeasured = [...new Set(ledger.filter((c) => c.verdict === 'not-measured').map((c) => c.id))];
+  // The latency claim needs a measured latency: the crafted knowledge-qa lora row has none, the task-adapt one does.
+  assert.deepEqual(unmeasured, ['lora-less-memory-at-size', 'quantized-fourfold-at-size']);
+});
+
+test('decision map: one row per suite, one column per row label, headline with interval, costs by phase, recommendation, claims', () => {
+  const rows = [...taskRun(), ...run({
+    lora: { 'memory.trainPeakBytes': 120 * MiB, 'memory.servePeakBytes': 30 * MiB, 'train.wallSec': spread(100, 10), 'latency.requestP50Ms': spread(40, 2) },
+    rag: { 'memory.servePeakBytes': 35 * MiB, 'latency.tokenP50Ms': spread(4, 0.5) },
+  })];
+  const c = cells(rows);
+  const manifest: RunManifest = {
+    schemaVersion: RESULT_SCHEMA_VERSION, runId: 'pair', createdAt: '2026-01-01T00:00:00.000Z', command: 'bench run task-adapt knowledge-qa', gitCommit: null, gitDirty: null,
+    packages: {}, node: 'v20', os: 'linux', cpu: { model: 'cpu', cores: 2 }, backend: null, seeds: [0, 1, 2], suites: PAIR,
+    cells: c.map((x) => x.cell), configHash: 'x', config: {}, dataHashes: {},
+  };
+  const ctx = buildReportContext({ dir: '/tmp/pair', manifest, cells: c, missing: [] });
+  const map = decisionMap(ctx);
+  assert.deepEqual(map.columns, ['base', 'full-ft', 'lora', 'rag', 'qlora']);
+  assert.deepEqual(map.rows.map((r) => [r.suite.name, r.recommendation?.state === 'chosen' && r.recommendation.choice]), [['task-adapt', 'lora'], [SUITE, 'rag']]);
+  assert.equal(map.rows[0]!.cells[4], null, 'no qlora row in task-adapt');
+  const lora = map.rows[1]!.cells[2]!;
+  assert.deepEqual([lora.headline?.id, lora.trainMemory?.summary.mean, lora.serveMemory?.summary.mean, lora.heaviestMemory, lora.latency?.id, lora.updateSec],
+    ['quality.exactMatch', 120 * MiB, 30 * MiB, null, 'latency.requestP50Ms', null]);
+  // Training time is a timing: median 100 s, bootstrap interval [90, 110].
+  assert.deepEqual([lora.trainSec?.summary.point, lora.trainSec?.summary.interval?.low, lora.trainSec?.summary.interval?.high], [100, 90, 110]);
+  // Rows with no per-phase figure (these crafted results, like older runs) fall back to the heaviest phase, and the map says so.
+  assert.equal(map.rows[1]!.cells[0]!.heaviestMemory?.summary.mean, 40 * MiB);
+  assert.equal(map.usesHeaviest, true);
+  assert.deepEqual(map.rows[0]!.claims.map((r) => [r.id, r.verdict]).filter(([id]) => id === 'ft-task-rag-knowledge' || id === 'lora-comparable'),
+    [['lora-comparable', 'held'], ['ft-task-rag-knowledge', 'held']]);
+
+  const html = renderReport(ctx);
+  assert.ok(html.indexOf('<section id="decision-map">') < html.indexOf('<section id="verdict">'), 'the map comes first');
+  const section = html.slice(html.indexOf('<section id="decision-map">'), html.indexOf('<section id="verdict">'));
+  assert.ok(section.includes('<thead><tr><th>Use case</th><th>base</th><th>full-ft</th><th>lora</th><th>rag</th><th>qlora</th><th>Recommended</th><th>Claims</th></tr></thead>'));
+  assert.ok(section.includes('<td class="dm-cell best"><b>0.6 ± 0.0248</b> <span class="tag">recommended</span><ul class="costs"><li>serve mem 35 MiB</li><li>token p50 4 ms ± 0.5</li></ul></td>'));
+  assert.ok(section.includes('<li>train mem 120 MiB</li><li>serve mem 30 MiB</li><li>train 100 s ± 10</li><li>request p50 40 ms ± 2</li>'));
+  assert.match(section, /<td><b>lora \(separably best\)<\/b><\/td>/);
+  assert.match(section, /<span class="v v-held" title="held">confirms<\/span> <span title="[^"]*">Fine-tuning \(LoRA\/full\) for task adaptation, RAG for knowledge\.<\/span>/);
+  assert.match(section, /peak mem\*: these results predate peak memory by phase/);
+  assert.match(section, /Rule for the recommendation, each suite on its own headline metric \(as for task-adapt\): Among the rows, take the one with the highest mean accuracy/);
+
+  const csv = decisionCsv(map).trimEnd().split('\n');
+  assert.equal(csv[0], 'suite,approach,label,recommended,headlineMetric,headline,headline.ci95Low,headline.ci95High,'
+    + 'memory.trainPeakBytes,memory.trainPeakBytes.ci95Low,memory.trainPeakBytes.ci95High,memory.servePeakBytes,memory.servePeakBytes.ci95Low,memory.servePeakBytes.ci95High,'
+    + 'memory.peakBytes,memory.peakBytes.ci95Low,memory.peakBytes.ci95High,train.wallSec,train.wallSec.ci95Low,train.wallSec.ci95High,'
+    + 'update.wallSec,update.wallSec.ci95Low,update.wallSec.ci95High,latency.requestP50Ms,latency.requestP50Ms.ci95Low,latency.requestP50Ms.ci95High,'
+    + 'latency.tokenP50Ms,latency.tokenP50Ms.ci95Low,latency.tokenP50Ms.ci95High,claimsConfirmed,claimsContradicted,claimsNotSeparable');
+  assert.equal(csv.length, 1 + 4 + 5, 'one line per (suite, row)');
+  const loraLine = csv.find((l) => l.startsWith('knowledge-qa,lora,lora,'))!;
+  assert.match(loraLine, /^knowledge-qa,lora,lora,false,quality\.exactMatch,0\.28,0\.255\d*,0\.304\d*,125829120,125829120,125829120,31457280,31457280,31457280,,,,100,90,110,,,,40,38,42,,,,/);
+
+  const md = decisionMarkdown(map);
+  assert.ok(md.startsWith('## Decision map\n\n| Use case | base | full-ft | lora | rag | qlora | Recommended | Claims |\n|---|---|---|---|---|---|---|---|\n'));
+  assert.match(md, /\n\| knowledge-qa \(exact match\) \| [^\n]* \| ✅ 0\.6 ± 0\.0248 · serve mem 35 MiB · token p50 4 ms ± 0\.5 \| [^|]+ \| rag \(separably best\) \| [^\n]*confirms: RAG handles new knowledge without retraining\./);
+  assert.ok(!/<(?!\/?(details|summary)\b)/.test(md.replace(/&lt;/g, '')), 'raw HTML in the markdown');
+  for (const line of md.split('\n').filter((l) => l.startsWith('| task-adapt') || l.startsWith('| knowledge-qa'))) {
+    assert.equal(line.split(' | ').length, 1 + 5 + 2, `a row with a broken column: ${line}`);
+  }
 });

@@ -3,7 +3,9 @@
 // then: report.html opened from a file:// URL in Debian's chromium (headless, driven by
 // playwright-core): every chart drawn, no console error, no network request, a screenshot kept in
 // test-artifacts/report/; the PNG charts; dataset text with <script> shown as text; and
-// `bench compare` on the same run (exit 0) and on a copy made worse on purpose (exit 1).
+// `bench compare` on the same run (exit 0) and on a copy made worse on purpose (exit 1). A second,
+// smaller real run of two suites (knowledge-qa and task-adapt: base, lora, rag; 1 seed; 4 training
+// steps) checks that the decision map opens the page.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +17,8 @@ import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { pretrain } from '../harness/pretrain.js';
 import type { CellResult, RunManifest } from '../harness/results.js';
-import { buildReportContext, CLAIMS, loadRun } from '../reports/index.js';
+import { buildReportContext, CLAIMS, decisionMap, loadRun } from '../reports/index.js';
+import { formatSummary } from '../reports/format.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH = join(ROOT, 'harness', 'bin', 'bench.js');
@@ -28,6 +31,7 @@ const APPROACHES = 'base,full-ft,lora,lora:rank=2,qlora,rag';
 const XSS_QUESTION = '<script>window.__xss = 1</script><img src="x" onerror="window.__xss = 2"> What is the capital of Zorvia?';
 
 let tmp = '';
+let tiny = '';
 let runDir = '';
 let browser: Browser | null = null;
 
@@ -46,7 +50,7 @@ function bench(args: readonly string[]): Promise<Exit> {
 
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'adaptbench-report-views-'));
-  const tiny = join(tmp, 'tiny');
+  tiny = join(tmp, 'tiny');
   await pretrain({ preset: 'tiny', seed: 0, out: tiny, log: () => {} });
   runDir = join(tmp, 'run');
   const r = await bench(['run', 'knowledge-qa', '--approach', APPROACHES, '--seeds', '2', '--limit-test', '8', '--checkpoint', tiny, '--out', runDir]);
@@ -254,6 +258,8 @@ test('bench compare: exit 0 on the same run, 1 on a run made worse on purpose; t
   assert.match(same.stdout, /compare: 0 regressed, 0 row\(s\) lost, 0 improved/);
   const sameMd = readFileSync(join(tmp, 'same', 'compare.md'), 'utf8');
   assert.match(sameMd, /^## ✅ adaptbench compare: no regression\n/);
+  // The run's decision map follows the comparison, for the CI job summary.
+  assert.match(sameMd, /\n## Decision map\n\n\| Use case \| base \| full-ft \| lora \| lora-rank2 \| qlora \| rag \| Recommended \| Claims \|\n/);
 
   const worse = worseCopy();
   const r = await bench(['compare', runDir, worse]);
@@ -299,4 +305,58 @@ test('bench compare: bad usage is exit 2 with what, where and how to fix', async
   const threshold = await bench(['compare', runDir, runDir, '--threshold', 'ten']);
   assert.equal(threshold.code, 2);
   assert.match(threshold.stderr, /--threshold must be a percentage \(got "ten"\)/);
+});
+
+test('the decision map of a real two-suite run opens the page: one row per suite, a recommendation each, every metric one click away', async () => {
+  const pairDir = join(tmp, 'pair');
+  const r = await bench(['run', 'knowledge-qa', 'task-adapt', '--approach', 'base,lora,rag', '--seeds', '1', '--limit-test', '8',
+    '--train-steps', '4', '--checkpoint', tiny, '--out', pairDir]);
+  assert.equal(r.code, 0, `the run failed:\n${r.stdout}\n${r.stderr}`);
+  const map = decisionMap(buildReportContext(await loadRun(pairDir)));
+  assert.deepEqual(map.rows.map((x) => x.suite.name), ['knowledge-qa', 'task-adapt']);
+  assert.deepEqual(map.columns, ['base', 'lora', 'rag']);
+
+  const b = await launch();
+  const page = await b.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('request', (q) => requests.push(q.url()));
+  const url = pathToFileURL(join(pairDir, 'report.html')).href;
+  try {
+    await page.goto(url, { waitUntil: 'load' });
+    assert.equal(await page.locator('section').first().getAttribute('id'), 'decision-map', 'the decision map comes first');
+    await page.locator('#decision-map').screenshot({ path: join(ARTIFACTS, 'decision-map.png') });
+    const table = page.locator('#decision-map table.decision-map');
+    assert.deepEqual(await table.locator('thead th').allInnerTexts(), ['Use case', 'base', 'lora', 'rag', 'Recommended', 'Claims']);
+    const rows = table.locator('tbody tr');
+    assert.equal(await rows.count(), 2);
+    for (const [i, row] of map.rows.entries()) {
+      const cells = rows.nth(i).locator('td');
+      assert.match(await rows.nth(i).locator('th').innerText(), new RegExp(`^${row.suite.name}\\n`));
+      // Every cell of the real run shows a headline value, and the recommended row is tagged.
+      for (const [k, cell] of row.cells.entries()) {
+        const text = await cells.nth(k).innerText();
+        assert.ok(cell?.headline && text.startsWith(formatSummary(cell.headline.id, cell.headline.summary)), `${row.suite.name}/${map.columns[k]}: ${text}`);
+      }
+      const choice = row.recommendation?.state === 'chosen' ? row.recommendation.choice : null;
+      assert.ok(choice !== null, `${row.suite.name}: no recommendation`);
+      assert.equal(await rows.nth(i).locator('.tag', { hasText: 'recommended' }).count(), 1);
+      assert.match(await cells.nth(map.columns.length).innerText(), new RegExp(`^${choice} \\(`));
+      assert.ok((await cells.nth(map.columns.length + 1).locator('li').count()) > 0, `${row.suite.name}: no claim decided on it`);
+    }
+    // The short summary table shows; the full one opens on a click, without any network.
+    const all = page.locator('#summary details.all-metrics').first();
+    assert.equal(await all.locator('table').isVisible(), false);
+    await all.locator('summary').click();
+    assert.equal(await all.locator('table').isVisible(), true);
+  } finally {
+    await page.close();
+  }
+  assert.deepEqual(errors, []);
+  assert.deepEqual(requests.filter((u) => u !== url), [], 'the page made network requests');
+  const csv = readFileSync(join(pairDir, 'decision.csv'), 'utf8').trimEnd().split('\n');
+  assert.equal(csv.length, 1 + 6, 'decision.csv: one line per (suite, row)');
+  assert.ok(readFileSync(join(pairDir, 'data-dictionary.csv'), 'utf8').includes('\nquality.accuracy,every CSV,Accuracy,,true,'));
 });

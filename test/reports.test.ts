@@ -11,6 +11,7 @@ import type { CellResult, CellSpec, CompletedCell, FailedCell, Interval, RunMani
 import {
   bestOf, buildReportContext, formatBytes, loadRun, plainDecimal, renderReport, summarizeValues, writeReports,
 } from '../reports/index.js';
+import { bootstrapMedianInterval, MEAN_ESTIMATE, TIMING_ESTIMATE } from '../reports/summary.js';
 
 const SUITE = 'knowledge-qa';
 const SEEDS = [1, 2, 3];
@@ -169,12 +170,12 @@ function near(actual: string | undefined, expected: number, what: string): void 
   assert.ok(Math.abs(Number(actual) - expected) < 1e-9, `${what}: ${actual} != ${expected}`);
 }
 
-test('writeReports writes the three files atomically, and results.csv reads back with units and values', async () => {
+test('writeReports writes its files atomically, and results.csv reads back with metric-id columns and values', async () => {
   const { dir } = makeRun();
   const { files } = await writeReports(dir);
-  assert.deepEqual(files.slice(0, 3), ['results.csv', 'summary.csv', 'report.html'].map((f) => join(dir, f)));
+  assert.deepEqual(files.slice(0, 5), ['results.csv', 'summary.csv', 'data-dictionary.csv', 'decision.csv', 'report.html'].map((f) => join(dir, f)));
   // Then one PNG per chart with data: this run has exact match and peak memory (quality vs memory) and throughput.
-  assert.deepEqual(files.slice(3), ['knowledge-qa-quality-memory.png', 'knowledge-qa-train-throughput.png'].map((f) => join(dir, 'charts', f)));
+  assert.deepEqual(files.slice(5), ['knowledge-qa-quality-memory.png', 'knowledge-qa-train-throughput.png'].map((f) => join(dir, 'charts', f)));
   for (const f of files) assert.ok(existsSync(f), `${f} not written`);
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), [], 'temporary files left behind');
   assert.deepEqual(readdirSync(join(dir, 'charts')).filter((n) => n.includes('.tmp-')), [], 'temporary files left behind');
@@ -183,20 +184,20 @@ test('writeReports writes the three files atomically, and results.csv reads back
   assert.equal(rows.length, 1 + 6, 'header plus one row per cell');
   assert.deepEqual(rows[0]!.slice(0, 6), ['suite', 'approach', 'label', 'seed', 'status', 'error']);
   assert.ok(rows.every((r) => r.length === rows[0]!.length), 'ragged rows: a quoted field was split');
-  const peak = column(rows, 'Peak engine memory (bytes)');
-  column(rows, 'Training throughput (tokens/s)');
-  column(rows, 'Held-out Brown CE (nats/token)');
-  const em = column(rows, 'Exact match');
-  assert.equal(column(rows, 'Exact match 95% low'), em + 1, 'interval columns follow their metric');
-  assert.equal(column(rows, 'Exact match 95% high'), em + 2);
-  assert.ok(!rows[0]!.includes('Peak engine memory 95% low (bytes)'), 'no interval columns for metrics without intervals');
+  const peak = column(rows, 'memory.peakBytes');
+  column(rows, 'train.tokensPerSec');
+  column(rows, 'forgetting.heldOutBrownCe');
+  const em = column(rows, 'quality.exactMatch');
+  assert.equal(column(rows, 'quality.exactMatch.ci95Low'), em + 1, 'interval columns follow their metric');
+  assert.equal(column(rows, 'quality.exactMatch.ci95High'), em + 2);
+  assert.ok(!rows[0]!.includes('memory.peakBytes.ci95Low'), 'no interval columns for metrics without intervals');
 
   const baseSeed2 = rows.find((r) => r[2] === 'base' && r[3] === '2')!;
   assert.equal(baseSeed2[peak], '1048576');
   assert.equal(baseSeed2[em], '0.25');
-  assert.equal(baseSeed2[column(rows, 'Exact match 95% high')], String(0.25 + 0.09));
-  assert.equal(baseSeed2[column(rows, 'GPU memory peak (bytes)')], '', 'null is an empty cell');
-  assert.equal(baseSeed2[column(rows, 'Trainable parameters (count)')], '0');
+  assert.equal(baseSeed2[column(rows, 'quality.exactMatch.ci95High')], String(0.25 + 0.09));
+  assert.equal(baseSeed2[column(rows, 'memory.gpuPeakBytes')], '', 'null is an empty cell');
+  assert.equal(baseSeed2[column(rows, 'params.trainable')], '0');
 
   const failedRow = rows.find((r) => r[4] === 'failed')!;
   assert.deepEqual(failedRow.slice(0, 5), [SUITE, 'lora', 'lora-r8', '3', 'failed']);
@@ -204,30 +205,60 @@ test('writeReports writes the three files atomically, and results.csv reads back
   assert.equal(failedRow[peak], '');
 });
 
-test('summary.csv gives mean, Student t interval and n per (suite, label), by hand', async () => {
+test('summary.csv gives mean and Student t interval (timings: median and bootstrap interval) and n per (suite, label), by hand', async () => {
   const { dir } = makeRun();
   await writeReports(dir);
   const rows = parseCsv(readFileSync(join(dir, 'summary.csv'), 'utf8'));
   assert.equal(rows.length, 1 + 2);
   const base = rows.find((r) => r[2] === 'base')!;
   const lora = rows.find((r) => r[2] === 'lora-r8')!;
-  assert.equal(base[column(rows, 'seeds completed')], '3');
-  assert.equal(lora[column(rows, 'seeds completed')], '2');
-  assert.equal(lora[column(rows, 'cells failed')], '1');
+  assert.equal(base[column(rows, 'seedsCompleted')], '3');
+  assert.equal(lora[column(rows, 'seedsCompleted')], '2');
+  assert.equal(lora[column(rows, 'cellsFailed')], '1');
 
   // t(0.975, df) as harness/metrics/stats.ts tabulates it: 4.303 (df 2), 12.706 (df 1).
   // base exact match 0.2, 0.25, 0.3: mean 0.25, sd 0.05, half width 4.303 * 0.05 / sqrt(3) = 0.124216910...
-  near(base[column(rows, 'Exact match mean')], 0.25, 'base mean');
-  near(base[column(rows, 'Exact match ci95 low')], 0.125783089583852, 'base low');
-  near(base[column(rows, 'Exact match ci95 high')], 0.374216910416148, 'base high');
-  assert.equal(base[column(rows, 'Exact match n')], '3');
+  near(base[column(rows, 'quality.exactMatch')], 0.25, 'base mean');
+  near(base[column(rows, 'quality.exactMatch.ci95Low')], 0.125783089583852, 'base low');
+  near(base[column(rows, 'quality.exactMatch.ci95High')], 0.374216910416148, 'base high');
+  assert.equal(base[column(rows, 'quality.exactMatch.n')], '3');
   // lora peak bytes 3145728, 3150000: mean 3147864, sd 4272 / sqrt(2), sem 2136, half width 12.706 * 2136 = 27140.016.
-  near(lora[column(rows, 'Peak engine memory mean (bytes)')], 3147864, 'lora mean');
-  near(lora[column(rows, 'Peak engine memory ci95 low (bytes)')], 3120723.984, 'lora low');
-  near(lora[column(rows, 'Peak engine memory ci95 high (bytes)')], 3175004.016, 'lora high');
+  near(lora[column(rows, 'memory.peakBytes')], 3147864, 'lora mean');
+  near(lora[column(rows, 'memory.peakBytes.ci95Low')], 3120723.984, 'lora low');
+  near(lora[column(rows, 'memory.peakBytes.ci95High')], 3175004.016, 'lora high');
   // A metric every cell reports as null has no summary.
-  assert.equal(base[column(rows, 'GPU memory peak mean (bytes)')], '');
-  assert.equal(base[column(rows, 'GPU memory peak n')], '0');
+  assert.equal(base[column(rows, 'memory.gpuPeakBytes')], '');
+  assert.equal(base[column(rows, 'memory.gpuPeakBytes.n')], '0');
+  // A timing: base cell wall time 13.5, 14.5, 15.5 s. The median, 14.5; with 3 seeds a resample's median is the
+  // smallest value with probability 7/27 (two or three draws of it), far above 2.5%: the interval is [min, max].
+  assert.deepEqual([14.5, 13.5, 15.5, 3].map(String), ['cell.wallSec', 'cell.wallSec.ci95Low', 'cell.wallSec.ci95High', 'cell.wallSec.n'].map((c) => base[column(rows, c)]));
+
+  // data-dictionary.csv: every metric column of the CSVs, with its label, unit, direction and how seeds are summarised.
+  const dict = parseCsv(readFileSync(join(dir, 'data-dictionary.csv'), 'utf8'));
+  assert.deepEqual(dict[0], ['column', 'files', 'label', 'unit', 'higherIsBetter', 'overSeeds', 'description']);
+  const entry = (c: string) => dict.find((r) => r[0] === c)!;
+  assert.deepEqual(entry('memory.peakBytes').slice(2, 6), ['Peak engine memory', 'bytes', 'false', MEAN_ESTIMATE]);
+  assert.deepEqual(entry('cell.wallSec').slice(2, 6), ['Cell wall time', 's', 'false', TIMING_ESTIMATE]);
+  assert.equal(entry('params.total')[4], '', 'no better direction');
+  for (const header of [...rows[0]!, ...parseCsv(readFileSync(join(dir, 'results.csv'), 'utf8'))[0]!, ...parseCsv(readFileSync(join(dir, 'decision.csv'), 'utf8'))[0]!]) {
+    const key = header.replace(/\.(ci95Low|ci95High|n)$/, '');
+    assert.ok(dict.some((r) => r[0] === header || r[0] === key || r[0] === `<metric>${header.slice(key.length)}`) || header.startsWith('headline') || header.startsWith('claims') || ['recommended', 'headlineMetric'].includes(header),
+      `${header}: not in the data dictionary`);
+  }
+});
+
+test('timings summarise as a median with a seeded bootstrap interval that cannot go below zero', () => {
+  // Student t over 1, 2, 30 s: mean 11, half width 4.303 * 16.46 / sqrt(3) = 40.9, so its low end would be -29.9 s.
+  const t = summarizeValues([1, 2, 30])!;
+  assert.ok(t.interval!.low < 0);
+  const s = summarizeValues([1, 2, 30], [], true)!;
+  assert.deepEqual([s.point, s.median, s.mean, s.interval!.low, s.interval!.high], [2, 2, 11, 1, 30]);
+  assert.match(s.interval!.method, /^median, 95% percentile bootstrap over 3 seeds \(2000 resamples, seeded\)$/);
+  // Seeded by the values: the same numbers, the same interval; more seeds, a narrower one inside [min, max].
+  const many = [5, 6, 6, 7, 7, 7, 8, 8, 9, 40];
+  const a = bootstrapMedianInterval(many);
+  assert.deepEqual(bootstrapMedianInterval(many), a);
+  assert.ok(a.low >= 5 && a.high < 40 && a.low <= 7 && a.high >= 7, `${a.low}, ${a.high}`);
 });
 
 test('report.html is self-contained, escapes dataset text, and shows labels, failures and the manifest', async () => {
@@ -327,7 +358,7 @@ test('summaries: median and sd over seeds, one seed uses the cell interval, best
   assert.equal(summarizeValues([]), null);
 
   const row = (label: string, mean: number, low: number, high: number) =>
-    ({ label, summary: { n: 3, mean, median: mean, sd: 1, interval: { low, high, method: 't' } } });
+    ({ label, summary: { n: 3, mean, median: mean, point: mean, sd: 1, interval: { low, high, method: 't' } } });
   assert.deepEqual(bestOf([row('a', 1, 0.9, 1.1), row('b', 2, 1.9, 2.1)], true),
     { best: 'b', runnerUp: 'a', separation: 'separated', overlapping: [] });
   assert.equal(bestOf([row('a', 1, 0.9, 1.1), row('b', 2, 1.9, 2.1)], false)!.best, 'a');
@@ -335,7 +366,7 @@ test('summaries: median and sd over seeds, one seed uses the cell interval, best
   assert.deepEqual(bestOf([row('a', 3, 2.9, 3.1), row('b', 2, 1.9, 2.1), row('c', 1, -5, 5)], true),
     { best: 'a', runnerUp: 'b', separation: 'not-separable', overlapping: ['c'] });
   assert.equal(bestOf([row('a', 1, 0.9, 1.1)], true)!.separation, 'only-one');
-  const noInterval = { label: 'd', summary: { n: 1, mean: 0, median: 0, sd: null, interval: null } };
+  const noInterval = { label: 'd', summary: { n: 1, mean: 0, median: 0, point: 0, sd: null, interval: null } };
   assert.deepEqual(bestOf([row('a', 3, 2.9, 3.1), noInterval], true),
     { best: 'a', runnerUp: 'd', separation: 'no-interval', overlapping: ['d'] });
   assert.equal(bestOf([row('a', 1, 0.9, 1.1), row('b', 2, 1.9, 2.1)], null), null);
@@ -434,13 +465,13 @@ test('a run of a generate and a choice suite: confusion matrices summed over see
   // results.csv: one row per cell, the choice metrics filled for the choice suite's cells only.
   const rows = parseCsv(readFileSync(join(dir, 'results.csv'), 'utf8'));
   assert.equal(rows.length, 1 + 6 + 6);
-  const acc = column(rows, 'Accuracy');
-  assert.equal(column(rows, 'Accuracy 95% low'), acc + 1);
+  const acc = column(rows, 'quality.accuracy');
+  assert.equal(column(rows, 'quality.accuracy.ci95Low'), acc + 1);
   const loraSeed2 = rows.find((r) => r[0] === INBOX && r[2] === 'lora' && r[3] === '2')!;
-  assert.deepEqual([loraSeed2[acc], loraSeed2[column(rows, 'Macro-F1')], loraSeed2[column(rows, 'Majority-class rate')], loraSeed2[column(rows, 'Exact match')]],
+  assert.deepEqual([loraSeed2[acc], loraSeed2[column(rows, 'quality.macroF1')], loraSeed2[column(rows, 'quality.majorityClassRate')], loraSeed2[column(rows, 'quality.exactMatch')]],
     ['1', '1', '0.5', '']);
   const generate = rows.find((r) => r[0] === SUITE && r[2] === 'base')!;
-  assert.deepEqual([generate[acc], generate[column(rows, 'Majority-class rate')]], ['', '']);
+  assert.deepEqual([generate[acc], generate[column(rows, 'quality.majorityClassRate')]], ['', '']);
 });
 
 test('results without a recorded suite (written before suites declared a headline) rank on exact match', async () => {
