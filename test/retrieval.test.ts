@@ -17,11 +17,14 @@ import type { IndexSpec, VectorIndex } from '../harness/retrieval/indexes.js';
 import { INDEX_DEFAULTS, INDEX_FILE, buildIndex, loadIndex, saveIndex } from '../harness/retrieval/indexes.js';
 import { annRecall, annRecallOfQuery, evaluateRun, ndcgAt, qrelsOf, recallAt, reciprocalRankAt } from '../harness/retrieval/metrics.js';
 import { loadFaiss } from '../harness/retrieval/native.js';
-import { clusteredVectors } from '../harness/retrieval/synthetic.js';
+import { CLUSTERED_DEFAULTS, clusteredVectors } from '../harness/retrieval/synthetic.js';
+import { MIN_SENTENCE_WORDS, embedTexts, sentencePool, textSplit } from '../harness/retrieval/text-set.js';
 import { parseTrecQrels, parseTrecRun, trecQrels, trecRun } from '../harness/retrieval/trec.js';
 import type { Vectors } from '../harness/retrieval/vectors.js';
 import { RetrievalInputError, cosineDistance, normalizeRows, row } from '../harness/retrieval/vectors.js';
 import { createRng } from '../datasets/rng.js';
+import { sha256Hex } from '../datasets/hash.js';
+import { TEXT_TFIDF_DIM } from '../harness/retrieval-bench.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH = join(ROOT, 'harness', 'bin', 'bench.js');
@@ -277,6 +280,54 @@ describe('embedders, chunking, context', () => {
   });
 });
 
+describe('text set (real sentences)', () => {
+  const split = textSplit(2000, 100, 0);
+  const hashOf = (v: Vectors): string => sha256Hex(new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength));
+  const recallOf = (base: Vectors, queries: Vectors, index: VectorIndex): number => {
+    const exact = buildIndex({ type: 'exact' }, base);
+    const truth = Array.from({ length: queries.count }, (_, q) => exact.search(row(queries, q), 10).distances);
+    return annRecall(truth, Array.from({ length: queries.count }, (_, q) => {
+      const query = row(queries, q);
+      return index.search(query, 10).ids.map((id) => cosineDistance(query, row(base, id)));
+    }), 10);
+  };
+
+  test('the pool has 100k+ distinct sentences; queries are held out; the split depends only on the seed', () => {
+    const pool = sentencePool();
+    assert.ok(pool.length >= 101_000, `${pool.length} sentences`);
+    assert.equal(new Set(pool.map((s) => s.text)).size, pool.length);
+    assert.ok(pool.every((s) => s.text.split(/\s+/).length >= MIN_SENTENCE_WORDS));
+    const indexed = new Set(split.base.map((s) => s.text));
+    assert.equal(split.queries.filter((q) => indexed.has(q.text)).length, 0);
+    assert.deepEqual(textSplit(2000, 100, 0), split);
+    assert.notDeepEqual(textSplit(2000, 100, 1).queries, split.queries);
+    expectInputError(() => textSplit(pool.length, 1, 0), /distinct sentences.*Fix/);
+  });
+
+  test('vectors are deterministic and cached by content hash; exact search recall@10 is 1', () => {
+    const first = embedTexts(new TfidfEmbedder({ dim: TEXT_TFIDF_DIM }), split, join(tmp, 'cache-a'));
+    const again = embedTexts(new TfidfEmbedder({ dim: TEXT_TFIDF_DIM }), split, join(tmp, 'cache-b'));
+    const cached = embedTexts(new TfidfEmbedder({ dim: TEXT_TFIDF_DIM }), split, join(tmp, 'cache-a'));
+    assert.deepEqual([first.cached, again.cached, cached.cached], [false, false, true]);
+    assert.equal(again.key, first.key);
+    assert.equal(hashOf(again.base), hashOf(first.base));
+    assert.equal(hashOf(cached.base), hashOf(first.base));
+    assert.equal(hashOf(cached.queries), hashOf(first.queries));
+    assert.notEqual(embedTexts(new TfidfEmbedder({ dim: 128 }), split, join(tmp, 'cache-a')).key, first.key, 'other settings, other file');
+    assert.equal(recallOf(first.base, first.queries, buildIndex({ type: 'exact' }, first.base)), 1);
+  });
+
+  test('hnswlib at ef 32 finds every neighbour on the clustered set but not on real text', () => {
+    const text = embedTexts(new TfidfEmbedder({ dim: TEXT_TFIDF_DIM }), split, join(tmp, 'cache-a'));
+    const clustered = clusteredVectors({ ...CLUSTERED_DEFAULTS, count: 2000, queries: 100 });
+    const spec = { ...INDEX_DEFAULTS.hnswlib, ef: 32 };
+    assert.equal(recallOf(clustered.base, clustered.queries, buildIndex(spec, clustered.base)), 1);
+    const real = recallOf(text.base, text.queries, buildIndex(spec, text.base));
+    // 100 queries x 10 neighbours: recall is a whole number of thousandths.
+    assert.equal(Math.round(real * 1000), 857, `text set recall@10 ${real}`);
+  });
+});
+
 describe('TREC files', () => {
   test('a run written and read back ranks as we ranked, ties included, and evaluates the same', () => {
     const queries = [
@@ -300,26 +351,29 @@ describe('bench retrieval', () => {
   const bench = (args: string[]) => spawnSync(process.execPath, [BENCH, 'retrieval', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
 
   test('k larger than the corpus and an unknown factory string exit 2 with what and how to fix', () => {
-    const big = bench(['--sizes', '50', '--k', '100', '--no-suite', '--out', join(tmp, 'rb-k')]);
+    const big = bench(['--sizes', '50', '--k', '100', '--no-suite', '--no-text', '--out', join(tmp, 'rb-k')]);
     assert.equal(big.status, 2, big.stderr);
     assert.match(big.stderr, /--k 100 is larger than the corpus of 50 vectors.*Fix/);
-    const bogus = bench(['--sizes', '50', '--ivf', 'IVF8,Bogus', '--no-suite', '--out', join(tmp, 'rb-f')]);
+    const bogus = bench(['--sizes', '50', '--ivf', 'IVF8,Bogus', '--no-suite', '--no-text', '--out', join(tmp, 'rb-f')]);
     assert.equal(bogus.status, 2, bogus.stderr);
     assert.match(bogus.stderr, /factory string "IVF8,Bogus" is not valid/);
   });
 
-  test('a small run writes the table and JSON with every index family and the overhead', () => {
+  test('a small run writes the table and JSON with every index family, every set and the overhead', () => {
     const out = join(tmp, 'rb');
-    const r = bench(['--sizes', '1000', '--queries', '50', '--ef', '10,64', '--ef-search', '16,64', '--nprobe', '1,8', '--no-suite', '--out', out]);
+    const r = bench(['--sizes', '1000', '--queries', '50', '--text-size', '500', '--cache', join(tmp, 'rb-cache'), '--ef', '10,64', '--ef-search', '16,64', '--nprobe', '1,8', '--no-suite', '--out', out]);
     assert.equal(r.status, 0, r.stderr);
-    const report = JSON.parse(readFileSync(join(out, 'retrieval.json'), 'utf8')) as { rows: Array<{ index: string; recallAt10: number; queriesPerSec: number; indexBytes: number; isDefault: boolean }>; overhead: Array<{ overheadPct: number }> };
-    const names = report.rows.map((x) => x.index);
+    const report = JSON.parse(readFileSync(join(out, 'retrieval.json'), 'utf8')) as { rows: Array<{ dataset: string; index: string; recallAt10: number; queriesPerSec: number; indexBytes: number; isDefault: boolean }>; overhead: Array<{ overheadPct: number }> };
+    assert.deepEqual([...new Set(report.rows.map((x) => x.dataset))], ['clustered-1k', 'text-500/tfidf', 'text-500/model']);
+    const names = report.rows.filter((x) => x.dataset === 'clustered-1k').map((x) => x.index);
     for (const want of ['exact', 'hnswlib M16 efC200 ef10', 'hnswlib M16 efC200 ef64', 'faiss Flat', 'faiss HNSW32 efC200 efSearch16', 'faiss IVF16,Flat nprobe1', 'faiss IVF16,Flat nprobe8']) {
       assert.ok(names.includes(want), `${want} in ${names.join(', ')}`);
     }
-    assert.equal(report.rows.find((x) => x.index === 'exact')!.recallAt10, 1);
+    for (const x of report.rows.filter((y) => y.index === 'exact')) assert.equal(x.recallAt10, 1, x.dataset);
     for (const x of report.rows) assert.ok(x.queriesPerSec > 0 && x.indexBytes > 0 && x.recallAt10 >= 0 && x.recallAt10 <= 1);
-    assert.equal(report.overhead.length, 2);
-    assert.match(readFileSync(join(out, 'retrieval.txt'), 'utf8'), /bare queries\/s/);
+    assert.equal(report.overhead.length, 6);
+    const table = readFileSync(join(out, 'retrieval.txt'), 'utf8');
+    assert.match(table, /bare queries\/s/);
+    assert.match(table, /^text-500\/model +faiss IVF8,Flat nprobe1 /m);
   });
 });
