@@ -64,7 +64,7 @@ export interface CellRunOptions {
 
 /**
  * Times the cell's stages into their time.* metrics; each stage is also announced to opts.stage.
- * A stage that ran twice (none today) would add up.
+ * A stage timed twice adds up (quality, then the k sweep).
  */
 function stageClock(stage: CellRunOptions['stage']) {
   const seconds: Partial<Record<MetricId, number>> = {};
@@ -340,7 +340,10 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     const fresh = data.update ? freshFactScores(task, suite.task, testItems, quality.predictions, served.update, approach.name) : null;
     const headline = suite.metrics[0]!.id;
     log(`test ${headline} ${String(fresh?.metrics[headline] ?? quality.metrics[headline])}`);
-    const evidence = await measureEvidence({ suite, approach: approach.name, outcome: served, examples: testItems, quality, log, answer: (o) => measureQuality(p, o, `quality:${spec.id}`, opts.stage) });
+    // Evidence coverage, and the k sweep where the suite asks for it: answering again, so quality's time.
+    const evidence = await clock.time('time.qualitySec', 'k sweep', () => measureEvidence({
+      suite, approach: approach.name, outcome: served, examples: testItems, quality, log, answer: (o) => measureQuality(p, o, `quality:${spec.id}`, opts.stage),
+    }));
 
     // Measure: cost. Serving memory for every approach, so rows that train and rows that do not
     // compare on the same phase; the training step's peak where the approach trains.
