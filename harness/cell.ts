@@ -64,7 +64,7 @@ export interface CellRunOptions {
 
 /**
  * Times the cell's stages into their time.* metrics; each stage is also announced to opts.stage.
- * A stage timed twice adds up (quality, then the k sweep).
+ * A stage timed twice adds up (quality, then the k sweep where a suite has one).
  */
 function stageClock(stage: CellRunOptions['stage']) {
   const seconds: Partial<Record<MetricId, number>> = {};
@@ -150,11 +150,14 @@ function measureCapability(model: GPT, tokenizer: BpeTokenizer, cap: ReturnType<
 /**
  * Peak engine bytes over one evaluation batch of the served model. `memory` is the engine's whole
  * peak (memory.peakBytes of approaches that do not train); `servePeakBytes` counts only the served
- * model's weights and the batch, not what else the cell holds (the base model beside a merged copy).
+ * model's weights, its causal mask and the batch, not what else the cell holds (the base model beside a merged copy).
  */
 async function profileEvaluationBatch(model: GPT, tokenizer: BpeTokenizer, cap: ReturnType<typeof heldOutCapability>, weightsBytes: number): Promise<{ memory: MemoryBreakdown; servePeakBytes: number }> {
   const windowTokens = PROFILE_WINDOWS * model.config.nCtx;
   const tokens = documentTokens(tokenizer, cap.brown, windowTokens);
+  // The causal mask is serving memory: built inside the profile every time, whether or not a
+  // "before" measured in this process built it already.
+  model.releaseCaches();
   const live = tf.memory().numBytes;
   const info = await tf.profile(() => {
     meanCrossEntropy(model, tokens, { batchSize: PROFILE_WINDOWS, maxTokens: windowTokens });
@@ -341,9 +344,10 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     const headline = suite.metrics[0]!.id;
     log(`test ${headline} ${String(fresh?.metrics[headline] ?? quality.metrics[headline])}`);
     // Evidence coverage, and the k sweep where the suite asks for it: answering again, so quality's time.
-    const evidence = await clock.time('time.qualitySec', 'k sweep', () => measureEvidence({
+    const measureCoverage = () => measureEvidence({
       suite, approach: approach.name, outcome: served, examples: testItems, quality, log, answer: (o) => measureQuality(p, o, `quality:${spec.id}`, opts.stage),
-    }));
+    });
+    const evidence = suite.kSweep ? await clock.time('time.qualitySec', 'k sweep', measureCoverage) : await measureCoverage();
 
     // Measure: cost. Serving memory for every approach, so rows that train and rows that do not
     // compare on the same phase; the training step's peak where the approach trains.

@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { MetricId } from '../harness/metrics/definitions.js';
+import { variesBetweenRuns } from '../harness/merge.js';
 import { pretrain } from '../harness/pretrain.js';
 import type { CellResult, CellSpec, CompletedCell } from '../harness/results.js';
 import { acquireRunLock, LOCK_FILE, STALE_AFTER_MS } from '../harness/run-lock.js';
@@ -19,7 +20,6 @@ import { loadRun } from '../reports/load.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH = join(ROOT, 'harness', 'bin', 'bench.js');
-const VARYING: ReadonlySet<string> = new Set(['eval.tokensPerSec', 'eval.generatedTokensPerSec', 'cell.wallSec', 'memory.rssPeakBytes', 'train.tokensPerSec', 'train.wallSec', 'retrieval.queriesPerSec', 'retrieval.buildSec']);
 const CELL_IDS = ['knowledge-qa__base__seed0', 'knowledge-qa__rag__seed0', 'knowledge-qa__base__seed1', 'knowledge-qa__rag__seed1'];
 
 let tmp = '';
@@ -60,15 +60,18 @@ function stopped(pid: number): boolean {
   }
 }
 
-const isLatency = (k: string): boolean => k.startsWith('latency.');
-
-/** Everything in a completed result that must not change between two runs of the same cell. */
+/**
+ * Everything in a completed result that must not change between two runs of the same cell: what
+ * `bench merge` compares (timings, rates and latency aside, and their notes, which may say where a
+ * cached "before" came from).
+ */
 function stablePart(r: CellResult): unknown {
   assert.equal(r.status, 'completed', r.status === 'failed' ? r.error.message : '');
   const c = r as CompletedCell;
-  const metrics = Object.fromEntries(Object.entries(c.metrics).filter(([k]) => !VARYING.has(k) && !isLatency(k)));
-  const intervals = Object.fromEntries(Object.entries(c.intervals).filter(([k]) => !isLatency(k)));
-  const notes = Object.fromEntries(Object.entries(c.notes).filter(([k]) => !isLatency(k) && k !== 'retrieval.queriesPerSec'));
+  const stable = <T>(o: Readonly<Record<string, T>>) => Object.fromEntries(Object.entries(o).filter(([k]) => !variesBetweenRuns(k)));
+  const metrics = stable(c.metrics);
+  const intervals = stable(c.intervals);
+  const notes = stable(c.notes);
   return { cell: c.cell, metrics, intervals, notes, samples: c.samples };
 }
 

@@ -120,6 +120,14 @@ export class GPT {
 
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
+    this.releaseCaches();
+  }
+
+  /**
+   * Frees what the model builds lazily and keeps (causal masks), so that a memory profile counts
+   * them the same whether or not the model ran before it.
+   */
+  releaseCaches(): void {
     for (const m of this.maskCache.values()) m.dispose();
     this.maskCache.clear();
   }
