@@ -286,7 +286,7 @@ export function prepareRetrieval(ctx: CellContext, cfg: RetrievalConfig, updated
     const notes: Partial<Record<MetricId, string>> = {
       'retrieval.recallAt1': beir, 'retrieval.recallAt5': beir, 'retrieval.recallAt10': beir, 'retrieval.mrrAt10': beir, 'retrieval.ndcgAt10': beir,
       'retrieval.annRecallAt10': `ann-benchmarks recall@${evaluation.annK} against exact search (${where})`,
-      'retrieval.queriesPerSec': `single thread, k = ${evaluation.annK}, over the ${test.length} test questions: best of ${QPS_RUNS} runs of at least ${MIN_RUN_SEC} s${built.index.type === 'faiss' ? `, OMP_NUM_THREADS=${built.file.threads ?? 'unset'}` : ''}`,
+      'retrieval.queriesPerSec': `single thread, k = ${evaluation.annK}, over the first ${evaluation.timedQueries} of the ${test.length} test questions: best of ${QPS_RUNS} runs of at least ${MIN_RUN_SEC} s${built.index.type === 'faiss' ? `, OMP_NUM_THREADS=${built.file.threads ?? 'unset'}` : ''}`,
       'retrieval.passagesPerPrompt': `k = ${cfg.k}; ${reduced} of ${test.length} prompts hold fewer to leave ${ctx.base.model.config.nCtx - budget} answer tokens in the ${ctx.base.model.config.nCtx}-token context${truncated ? `; ${truncated} hold one passage cut at its end` : ''}${over ? `; in ${over} the question alone exceeds the budget (no passage; generation keeps the prompt's last tokens)` : ''}`,
       'retrieval.goldInPrompt': !judged ? beir : truncated ? `counts the ${truncated} prompts whose only passage was cut, whether or not the answer survived the cut` : 'over all test questions of the split',
     };

@@ -241,6 +241,15 @@ describe('embedders, chunking, context', () => {
       assert.equal(docs[index.search(row(e.embed([question]), 0), 1).ids[0]!]!.id, want, question);
     }
     assert.ok(e.embed(['']).data.every((x) => x === 0));
+    // A sparse query (a few of 512 buckets) is scored over its nonzero terms only: bit for bit the dense sum.
+    for (const question of ['Where is Niger?', 'capital of France', 'Abuja']) {
+      const query = row(e.embed([question]), 0);
+      assert.ok(4 * query.filter((x) => x !== 0).length < query.length, `${question}: the sparse path is taken`);
+      const dense = Array.from({ length: v.count }, (_, i) => ({ i, d: cosineDistance(query, row(v, i)) })).sort((a, b) => a.d - b.d || a.i - b.i);
+      const got = index.search(query, v.count);
+      assert.deepEqual(got.ids, dense.map((x) => x.i), question);
+      assert.deepEqual(got.distances, dense.map((x) => x.d), question);
+    }
     assert.deepEqual(charNgrams('Côte', 3, 3), [' co', 'cot', 'ote', 'te ']);
   });
 

@@ -1,6 +1,6 @@
 // One approach's training cost at one shape, measured in this process with the same code the cells
 // use (adapters/training.ts: gradient bytes, AdamW state bytes, a profiled step split by category).
-// Weights are randomly initialised: memory and speed do not depend on their values.
+// Weights are randomly initialised (uniform, the quicker to draw): memory and speed do not depend on their values.
 import { measureGradientBytes, profiledTrainStep } from '../../adapters/training.js';
 import { initBackend, tf, type BackendName } from '../engine/backend.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -56,7 +56,7 @@ export async function measureCost(r: MeasureRequest): Promise<CostMeasurement> {
     weights: new Float32Array(n).fill(1),
   };
   const before = tf.memory().numBytes;
-  const model = GPT.init(r.config, 1);
+  const model = GPT.init(r.config, 1, 'uniform');
   let trainable: Map<string, tf.Variable>;
   let decayed: Set<string>;
   let adapter: LoraAdapter | null = null;

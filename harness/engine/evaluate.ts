@@ -46,8 +46,8 @@ export interface GenerateOptions {
 }
 
 /**
- * Greedy decoding for many prompts, with a key/value cache: prompts are left-padded to the batch's
- * longest (padding masked out of attention, positions counted from each prompt's first token),
+ * Greedy decoding for many prompts, with a key/value cache: batched by length, prompts are
+ * left-padded to the batch's longest (padding masked out of attention, positions counted from each prompt's first token),
  * prefilled once, then each step feeds one new token per row. Prompts keep their last
  * nCtx - maxNewTokens tokens. Returns the new tokens of each prompt.
  */
@@ -57,8 +57,12 @@ export function generateGreedy(model: GPT, prompts: readonly number[][], o: Gene
   const stop = new Set(o.stopIds);
   const ctx = model.config.nCtx;
   const keep = Math.max(1, ctx - o.maxNewTokens);
+  // Batches of similar lengths pad less (a batch prefills its longest prompt's length for every
+  // row): prompts go by length, and each answer back to its prompt's place.
+  const order = prompts.map((_, i) => i).sort((a, b) => Math.min(prompts[a]!.length, keep) - Math.min(prompts[b]!.length, keep) || a - b);
   for (let b0 = 0; b0 < prompts.length; b0 += bs) {
-    const rows = prompts.slice(b0, b0 + bs).map((p) => p.slice(-keep));
+    const batch = order.slice(b0, b0 + bs);
+    const rows = batch.map((i) => prompts[i]!.slice(-keep));
     const n = rows.length;
     const len = Math.max(...rows.map((r) => r.length));
     const pad = rows.map((r) => len - r.length);
@@ -84,7 +88,7 @@ export function generateGreedy(model: GPT, prompts: readonly number[][], o: Gene
       next.dispose();
       tokens.forEach((tkn, i) => {
         if (done[i]) return;
-        out[b0 + i]!.push(tkn);
+        out[batch[i]!]!.push(tkn);
         if (stop.has(tkn)) done[i] = true;
       });
       if (step + 1 >= o.maxNewTokens || len + step + 1 >= ctx || done.every(Boolean)) break;

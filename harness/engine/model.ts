@@ -54,8 +54,13 @@ export class GPT {
     this.params = params;
   }
 
-  /** GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 * layers), LN = 1/0. */
-  static init(config: ModelConfig, seed: number): GPT {
+  /**
+   * GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 * layers), LN = 1/0.
+   * `uniform` draws each from a uniform distribution of the same standard deviation instead, about
+   * 4x faster in tfjs (seconds at GPT-2 sizes), for measurements that do not depend on the values
+   * (memory and step time: `bench cost`); training from scratch uses the normal.
+   */
+  static init(config: ModelConfig, seed: number, distribution: 'normal' | 'uniform' = 'normal'): GPT {
     const problems = configProblems(config);
     if (problems.length) throw new Error(problems.join('; '));
     const params = new Map<string, tf.Variable>();
@@ -68,7 +73,9 @@ export class GPT {
         const std = spec.name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * config.nLayer) : 0.02;
         // A fixed seed per parameter keeps initialisation reproducible whatever runs before it.
         // Never 0: tfjs treats a falsy seed as "no seed" and draws from Math.random.
-        return tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + i + 1);
+        const paramSeed = seed * 1000 + i + 1;
+        const halfWidth = std * Math.sqrt(3);
+        return distribution === 'normal' ? tf.randomNormal(shape, 0, std, 'float32', paramSeed) : tf.randomUniform(shape, -halfWidth, halfWidth, 'float32', paramSeed);
       });
       params.set(spec.name, tf.variable(init, true, prefix + spec.name));
       init.dispose();

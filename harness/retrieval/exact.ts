@@ -25,10 +25,11 @@ export class ExactSearch {
    */
   search(query: Float32Array, k: number): Neighbors {
     checkQuery(query, k, this.dim, this.size, 'exact index');
+    const similarity = this.similarityTo(query);
     const ids: number[] = [];
     const distances: number[] = [];
     for (let i = 0; i < this.size; i++) {
-      const d = 1 - dot(query, row(this.vectors, i));
+      const d = 1 - similarity(i);
       if (ids.length === k && d >= distances[k - 1]!) continue;
       let pos = ids.length === k ? k - 1 : ids.length;
       while (pos > 0 && distances[pos - 1]! > d) pos -= 1;
@@ -40,6 +41,24 @@ export class ExactSearch {
       }
     }
     return { ids, distances };
+  }
+
+  /**
+   * The inner product of the query with row i. A sparse query (tf-idf: a few terms of thousands of
+   * buckets) skips its zero terms: the same products summed in the same order, so the same bits as
+   * the dense sum (a zero product adds nothing), in a fraction of the time.
+   */
+  private similarityTo(query: Float32Array): (i: number) => number {
+    const nonzero: number[] = [];
+    for (let j = 0; j < query.length; j++) if (query[j] !== 0) nonzero.push(j);
+    if (4 * nonzero.length >= query.length) return (i) => dot(query, row(this.vectors, i));
+    const data = this.vectors.data, dim = this.dim;
+    return (i) => {
+      const base = i * dim;
+      let s = 0;
+      for (const j of nonzero) s += query[j]! * data[base + j]!;
+      return s;
+    };
   }
 
   /** `ABEXACT1`, dim and count as uint32 LE, then the float32 LE rows. */
