@@ -150,7 +150,8 @@ function measureCapability(model: GPT, tokenizer: BpeTokenizer, cap: ReturnType<
 /**
  * Peak engine bytes over one evaluation batch of the served model. `memory` is the engine's whole
  * peak (memory.peakBytes of approaches that do not train); `servePeakBytes` counts only the served
- * model's weights, its causal mask and the batch, not what else the cell holds (the base model beside a merged copy).
+ * model's weights, its causal mask and the batch, not what else the cell holds (the base model
+ * beside a merged copy).
  */
 async function profileEvaluationBatch(model: GPT, tokenizer: BpeTokenizer, cap: ReturnType<typeof heldOutCapability>, weightsBytes: number): Promise<{ memory: MemoryBreakdown; servePeakBytes: number }> {
   const windowTokens = PROFILE_WINDOWS * model.config.nCtx;

@@ -47,9 +47,9 @@ export interface GenerateOptions {
 
 /**
  * Greedy decoding for many prompts, with a key/value cache: batched by length, prompts are
- * left-padded to the batch's longest (padding masked out of attention, positions counted from each prompt's first token),
- * prefilled once, then each step feeds one new token per row. Prompts keep their last
- * nCtx - maxNewTokens tokens. Returns the new tokens of each prompt.
+ * left-padded to the batch's longest (padding masked out of attention, positions counted from each
+ * prompt's first token), prefilled once, then each step feeds one new token per row. Prompts keep
+ * their last nCtx - maxNewTokens tokens. Returns the new tokens of each prompt, in their order.
  */
 export function generateGreedy(model: GPT, prompts: readonly number[][], o: GenerateOptions): number[][] {
   const out: number[][] = prompts.map(() => []);
