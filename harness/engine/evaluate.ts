@@ -46,6 +46,14 @@ export interface GenerateOptions {
 }
 
 /**
+ * Indices ordered by length, shortest first (ties by index): batches of similar lengths waste less
+ * on padding; callers restore their order through the indices.
+ */
+function shortestFirst(lengths: readonly number[]): number[] {
+  return lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+}
+
+/**
  * Greedy decoding for many prompts, with a key/value cache: batched by length, prompts are
  * left-padded to the batch's longest (padding masked out of attention, positions counted from each
  * prompt's first token), prefilled once, then each step feeds one new token per row. Prompts keep
@@ -57,9 +65,8 @@ export function generateGreedy(model: GPT, prompts: readonly number[][], o: Gene
   const stop = new Set(o.stopIds);
   const ctx = model.config.nCtx;
   const keep = Math.max(1, ctx - o.maxNewTokens);
-  // Batches of similar lengths pad less (a batch prefills its longest prompt's length for every
-  // row): prompts go by length, and each answer back to its prompt's place.
-  const order = prompts.map((_, i) => i).sort((a, b) => Math.min(prompts[a]!.length, keep) - Math.min(prompts[b]!.length, keep) || a - b);
+  // A batch prefills its longest prompt's length for every row: each answer goes back to its prompt's place.
+  const order = shortestFirst(prompts.map((p) => Math.min(p.length, keep)));
   for (let b0 = 0; b0 < prompts.length; b0 += bs) {
     const batch = order.slice(b0, b0 + bs);
     const rows = batch.map((i) => prompts[i]!.slice(-keep));
@@ -126,8 +133,7 @@ export function continuationLogLikelihoods(model: GPT, pairs: ReadonlyArray<{ re
       throw new Error(`continuation ${i}: ${p.prompt.length} prompt + ${p.continuation.length} continuation tokens exceed the model's context of ${nCtx}`);
     }
   });
-  // Batches of similar lengths waste less on padding; the order is restored through the indices.
-  const order = pairs.map((_, i) => i).sort((a, b) => pairs[a]!.prompt.length + pairs[a]!.continuation.length - (pairs[b]!.prompt.length + pairs[b]!.continuation.length) || a - b);
+  const order = shortestFirst(pairs.map((p) => p.prompt.length + p.continuation.length));
   for (let b0 = 0; b0 < order.length; b0 += batchSize) {
     const rows = order.slice(b0, b0 + batchSize);
     const len = Math.max(...rows.map((i) => pairs[i]!.prompt.length + pairs[i]!.continuation.length)) - 1;
