@@ -1,5 +1,6 @@
 // The fused native kernels against plain tfjs compositions of the same maths, forward and
 // gradient, on odd shapes (sizes that are not multiples of anything convenient).
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../harness/engine/backend.js';
@@ -89,4 +90,38 @@ test('fused AdamW gives the textbook update and leaves its inputs untouched', ()
   const pr = tf.sub(p, tf.mul(tf.add(upd, tf.mul(p, a.decay)), a.lr));
   assert.ok(relDiff(m1, mr) < 1e-6 && relDiff(v1, vr) < 1e-6 && relDiff(p1, pr) < 1e-6);
   assert.deepEqual(p.dataSync(), before, 'the input parameter is not modified in place');
+});
+
+test('fused kernels give the same bits on one thread and on two (each splits its loop)', () => {
+  // Shapes large enough that every kernel splits its rows, columns or elements over two threads.
+  const child = `
+    const { initBackend, tf } = await import(${JSON.stringify(new URL('../harness/engine/backend.js', import.meta.url).href)});
+    const f = await import(${JSON.stringify(new URL('../harness/engine/fused.js', import.meta.url).href)});
+    const { loadBlas } = await import(${JSON.stringify(new URL('../harness/engine/kernels.js', import.meta.url).href)});
+    const { createHash } = await import('node:crypto');
+    await initBackend('wasm');
+    const hash = createHash('sha256');
+    const add = (...ts) => ts.forEach((t) => hash.update(Buffer.from(t.dataSync().buffer)));
+    const qkv = tf.randomNormal([4 * 64, 96], 0, 1, 'float32', 1), dyA = tf.randomNormal([4 * 64, 32], 0, 1, 'float32', 2);
+    add(f.fusedAttention(qkv, 4, 64, 2), tf.grad((x) => tf.sum(tf.mul(f.fusedAttention(x, 4, 64, 2), dyA)))(qkv));
+    const x = tf.randomNormal([2048, 48], 1, 2, 'float32', 3), g = tf.randomNormal([48], 1, 0.3, 'float32', 4), b = tf.randomNormal([48], 0, 0.3, 'float32', 5);
+    const dyL = tf.randomNormal([2048, 48], 0, 1, 'float32', 6);
+    add(f.fusedLayerNorm(x, g, b, 1e-5), ...tf.grads((a, c, e) => tf.sum(tf.mul(f.fusedLayerNorm(a, c, e, 1e-5), dyL)))([x, g, b]));
+    const z = tf.randomNormal([512, 96], 0, 3, 'float32', 7), dyG = tf.randomNormal([512, 96], 0, 1, 'float32', 8);
+    add(f.fusedGelu(z), tf.grad((a) => tf.sum(tf.mul(f.fusedGelu(a), dyG)))(z));
+    const logits = tf.randomNormal([300, 200], 0, 4, 'float32', 9), targets = tf.tensor1d(Array.from({ length: 300 }, (_, i) => (i * 37) % 200), 'int32');
+    add(f.fusedCrossEntropy(logits, targets), tf.grad((a) => tf.sum(f.fusedCrossEntropy(a, targets)))(logits));
+    const n = 40000, p = tf.randomNormal([n], 0, 1, 'float32', 10), m = tf.randomNormal([n], 0, 0.1, 'float32', 11);
+    const v = tf.abs(tf.randomNormal([n], 0, 0.1, 'float32', 12)), gr = tf.randomNormal([n], 0, 1, 'float32', 13);
+    add(...f.fusedAdamW(p, m, v, gr, { lr: 0.01, beta1: 0.9, beta2: 0.95, c1: 0.271, c2: 0.143, eps: 1e-8, decay: 0.1, gradScale: 0.5 }));
+    console.log(JSON.stringify({ threads: loadBlas().addon.fusedThreads(), sha256: hash.digest('hex') }));
+  `;
+  const run = (threads: string): { threads: number; sha256: string } => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8', env: { ...process.env, ADAPTBENCH_NATIVE_THREADS: threads } });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { threads: number; sha256: string };
+  };
+  const one = run('1'), two = run('2');
+  assert.deepEqual([one.threads, two.threads], [1, 2]);
+  assert.equal(two.sha256, one.sha256);
 });

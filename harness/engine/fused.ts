@@ -1,7 +1,8 @@
 // The engine's fused kernels (native/fused.c) as tfjs ops with their gradients, on the wasm and
 // cpu backends: causal attention over GPT-2's fused q,k,v, LayerNorm, GELU, cross-entropy, and the
 // AdamW update. `ADAPTBENCH_KERNELS=plain` turns them off (the composed tfjs ops run instead): to
-// compare the two, and to reproduce checkpoints made before they existed.
+// compare the two, and to reproduce checkpoints made before they existed. They split their loops
+// over the CPUs (ADAPTBENCH_NATIVE_THREADS sets how many) with bit-identical results.
 // tfjs-core directly, as kernels.ts does: backend.ts registers these kernels, so importing it here would be a cycle.
 import * as tf from '@tensorflow/tfjs-core';
 import { loadBlas, type CpuBackendLike, type KernelArgs, type WasmBackendLike } from './kernels.js';
@@ -19,6 +20,8 @@ interface FusedAddon {
   xentForward(...a: Array<Arr | number>): void;
   xentBackward(...a: Array<Arr | number>): void;
   adamw(...a: Array<Arr | number>): void;
+  /** Threads the kernels split their loops over (ADAPTBENCH_NATIVE_THREADS, else the CPUs this process may use). */
+  fusedThreads?(): number;
 }
 
 export type KernelMode = 'fused' | 'plain';
@@ -28,7 +31,8 @@ export function fusedStatus(): { mode: KernelMode; reason: string } {
   if (process.env['ADAPTBENCH_KERNELS'] === 'plain') return { mode: 'plain', reason: 'ADAPTBENCH_KERNELS=plain' };
   const { addon, reason } = loadBlas();
   if (!addon || typeof (addon as unknown as Partial<FusedAddon>).attentionForward !== 'function') return { mode: 'plain', reason: `native addon: ${reason}` };
-  return { mode: 'fused', reason: 'native fused kernels (attention, LayerNorm, GELU, cross-entropy, AdamW)' };
+  const threads = (addon as unknown as FusedAddon).fusedThreads?.() ?? 1;
+  return { mode: 'fused', reason: `native fused kernels (attention, LayerNorm, GELU, cross-entropy, AdamW) on ${threads} thread${threads === 1 ? '' : 's'}` };
 }
 
 const ADDON = (): FusedAddon => loadBlas().addon as unknown as FusedAddon;

@@ -77,6 +77,7 @@ void gelu_backward(const float*, const float*, float*, size_t);
 void xent_forward(const float*, const int*, float*, float*, int, int);
 void xent_backward(const float*, const float*, const int*, const float*, float*, int, int);
 void adamw_update(float*, float*, float*, const float*, size_t, float, float, float, float, float, float, float, float);
+int native_threads(void);
 
 // Resolves argv[i] (a Float32Array or Int32Array) plus argv[i+1] (element offset) to a pointer with
 // at least `need` elements; throws a RangeError otherwise.
@@ -226,6 +227,14 @@ static napi_value threads(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// Threads the fused kernels split their loops over (ADAPTBENCH_NATIVE_THREADS, else the CPUs this process may use).
+static napi_value fused_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_create_int32(env, native_threads(), &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
@@ -239,6 +248,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"xentForward", NULL, xent_fwd, NULL, NULL, NULL, napi_default, NULL},
       {"xentBackward", NULL, xent_bwd, NULL, NULL, NULL, napi_default, NULL},
       {"adamw", NULL, adamw, NULL, NULL, NULL, napi_default, NULL},
+      {"fusedThreads", NULL, fused_threads, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
