@@ -3,8 +3,9 @@
 // Every cell's result lands in `<run>/cells/<id>.json` as soon as it ends, so an interrupted run
 // loses no finished cell and `--resume` runs only the rest.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getApproach } from '../adapters/registry.js';
 import { heldOutCapability } from '../datasets/capability.js';
@@ -213,14 +214,27 @@ const resumeCommandOf = (req: RunRequest, runDir: string): string =>
 function runWorker(jobFile: string, logFile: string, onSpawn: (pid: number | undefined) => void, onStage: (m: StageMessage) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((done, fail) => {
     const fd = openSync(logFile, 'w');
+    // The cell's temporary files (indexes, adapter checkpoints, ONNX exports) go to a folder of its
+    // own, removed when it ends: a cell stopped half-way (interrupted, killed) leaves nothing behind.
+    const scratch = mkdtempSync(join(tmpdir(), 'adaptbench-cell-'));
+    const clean = (): void => rmSync(scratch, { recursive: true, force: true });
     try {
       // The IPC channel closes when this process dies, however it dies: the cell then exits too
       // (cell-worker.ts) instead of running on beside a resumed run.
-      const child = spawn(process.execPath, [WORKER, jobFile], { stdio: ['ignore', fd, fd, 'ipc'] });
+      const child = spawn(process.execPath, [WORKER, jobFile], { stdio: ['ignore', fd, fd, 'ipc'], env: { ...process.env, TMPDIR: scratch } });
       onSpawn(child.pid);
       child.on('message', (m) => onStage(m as StageMessage));
-      child.on('error', fail);
-      child.on('exit', (code, signal) => done({ code, signal }));
+      child.on('error', (err) => {
+        clean();
+        fail(err);
+      });
+      child.on('exit', (code, signal) => {
+        clean();
+        done({ code, signal });
+      });
+    } catch (err) {
+      clean();
+      throw err;
     } finally {
       closeSync(fd);
     }

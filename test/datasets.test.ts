@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -235,8 +235,9 @@ test('pretraining pool: several streams, unique names, prefix-stable, never a he
   assert.throws(() => pretrainEntityPool(0), RangeError);
 });
 
-test('JSONL: every bad line reported as file:line: field, nothing returned', () => {
+test('JSONL: every bad line reported as file:line: field, nothing returned', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'adaptbench-jsonl-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const validate = (obj: unknown): string | null => {
     const o = obj as { text?: unknown; label?: unknown };
     if (typeof o !== 'object' || o === null) return 'field (line): must be an object';

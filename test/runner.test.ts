@@ -3,9 +3,9 @@
 // and a half on 2 cores.
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint, saveCheckpoint } from '../harness/engine/checkpoint.js';
@@ -29,9 +29,9 @@ let firstRun: Promise<{ dir: string; exit: Exit }> | null = null;
 
 interface Exit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-function bench(args: readonly string[], opts: { detached?: boolean; onSpawn?: (pid: number) => void } = {}): Promise<Exit> {
+function bench(args: readonly string[], opts: { detached?: boolean; onSpawn?: (pid: number) => void; env?: Record<string, string> } = {}): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BENCH, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true' }, detached: opts.detached ?? false });
+    const child = spawn(process.execPath, [BENCH, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true', ...opts.env }, detached: opts.detached ?? false });
     let stdout = '', stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
@@ -224,10 +224,12 @@ test('"before" is measured once per run and shared through <run>/cache; a cell m
   assert.match(r.stdout, /\nrun wall time [\d.]+ s\n/);
 });
 
-test('a cell whose process is killed is recorded as failed; the other cell completes; exit 1', async () => {
+test('a cell whose process is killed is recorded as failed, its temporary folder removed; the other cell completes; exit 1', async () => {
   const run = join(tmp, 'crash');
+  const temp = join(tmp, 'crash-tmp');
+  mkdirSync(temp);
   let pid = 0;
-  const running = bench(['run', 'knowledge-qa', '--approach', 'base', '--seeds', '2', '--out', run, '--checkpoint', tiny, ...LIMIT], { onSpawn: (p) => { pid = p; } });
+  const running = bench(['run', 'knowledge-qa', '--approach', 'base', '--seeds', '2', '--out', run, '--checkpoint', tiny, ...LIMIT], { onSpawn: (p) => { pid = p; }, env: { TMPDIR: temp } });
   const worker = await waitFor('the first cell process', () => {
     let out = '';
     try {
@@ -238,9 +240,14 @@ test('a cell whose process is killed is recorded as failed; the other cell compl
     const line = out.split('\n').find((l) => l.includes('cell-worker.js') && l.includes(cellId(0)));
     return line ? Number(line.trim().split(/\s+/)[0]) : null;
   });
+  // The cell writes its temporary files to a folder of its own, made for it in the runner's TMPDIR.
+  const cellTemp = readFileSync(`/proc/${worker}/environ`, 'utf8').split('\0').find((e) => e.startsWith('TMPDIR='))!.slice('TMPDIR='.length);
+  assert.equal(dirname(cellTemp), temp);
+  assert.ok(existsSync(cellTemp));
   process.kill(worker, 'SIGKILL');
   const r = await running;
   assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(readdirSync(temp), [], 'both cells\' temporary folders are gone, the killed one\'s too');
   assert.match(r.stdout, /\[1\/2\] knowledge-qa base seed 0: failed/);
   const failed = readCell(run, cellId(0)) as FailedCell;
   assert.equal(failed.status, 'failed');

@@ -12,7 +12,7 @@ import { choice, confusionMatrix, macroF1 } from '../tasks/choice.js';
 import { extractAnswer, generate, normalizeAnswer } from '../tasks/generate.js';
 import { CUT_MARK, SuitePrompts } from '../tasks/prompts.js';
 import { tinyCheckpoint, writeReviewsSuite } from './fixtures.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -62,8 +62,10 @@ describe('choice', () => {
     assert.ok(Math.abs(ll! - expected) < 1e-4, `${ll} vs ${expected}`);
   });
 
-  test('evaluate: accuracy, macro-F1 with intervals, the majority-class rate and a confusion matrix; the same numbers twice', () => {
-    const suite = loadSuiteFolder(writeReviewsSuite(join(mkdtempSync(join(tmpdir(), 'adaptbench-tasks-')), 'reviews')));
+  test('evaluate: accuracy, macro-F1 with intervals, the majority-class rate and a confusion matrix; the same numbers twice', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaptbench-tasks-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const suite = loadSuiteFolder(writeReviewsSuite(join(dir, 'reviews')));
     const data = suite.buildData(0);
     const prompts = new SuitePrompts(suite, choice, base.tokenizer, base.model.config.nCtx);
     const input = {

@@ -3,7 +3,7 @@
 // against the closed-form memory model, and `--project`: the model's prediction for sizes this
 // machine cannot train, next to published figures.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -207,42 +207,46 @@ async function costCommand(flags: CostFlags): Promise<void> {
     if (flags.seq > cfg.nCtx) throw new UsageError(`--seq ${flags.seq} exceeds ${name}'s context of ${cfg.nCtx}`);
   }
   mkdirSync(outDir, { recursive: true });
-  const scratch = join(tmpdir(), `adaptbench-cost-${process.pid}`);
-  mkdirSync(scratch, { recursive: true });
+  const scratch = mkdtempSync(join(tmpdir(), 'adaptbench-cost-'));
   const points: CostPoint[] = [];
   const unmeasured: CostFile['unmeasured'][number][] = [];
-  for (const [name, named] of shapes) {
-    const config = engineConfigOf(named.shape) as Exclude<ReturnType<typeof engineConfigOf>, { problem: string }>;
-    for (const approach of approaches) {
-      const wasmPrediction = predictEnginePoint(named.shape, approach, flags.batch, flags.seq, flags.rank, 'wasm');
-      if (wasmPrediction.peakBytes >= WASM_HEADROOM * WASM_HEAP_BYTES && !flags.cpu) {
-        const fixed = wasmPrediction.weightsBytes + wasmPrediction.gradientsBytes + wasmPrediction.optimizerBytes;
-        const reason = `does not fit the wasm backend's 4 GiB heap (32-bit memory): weights + gradients + AdamW state alone are ${mib(fixed)} MiB (counted exactly), `
-          + `predicted peak ${mib(wasmPrediction.peakBytes)} MiB; no batch or sequence cut makes it fit. The cpu backend has no such limit but runs this engine's `
-          + 'training step far slower than wasm here (README, "Cost at real model sizes"), beyond this command\'s budget: --cpu measures it anyway';
-        unmeasured.push({ shape: name, approach, reason, predicted: predictedOf(wasmPrediction) });
-        console.log(`not measuring ${name} ${approach}: ${reason}`);
-        continue;
-      }
-      const backend = flags.cpu && wasmPrediction.peakBytes >= WASM_HEADROOM * WASM_HEAP_BYTES ? 'cpu' : 'wasm';
-      const backendReason = backend === 'wasm' ? 'wasm (the engine\'s default here)' : `cpu backend (--cpu): the predicted ${mib(wasmPrediction.peakBytes)} MiB do not fit wasm's 4 GiB heap`;
-      const req: MeasureRequest = { shapeName: name, config, approach, batch: flags.batch, seqLen: flags.seq, rank: flags.rank, targets: ['attn.c_attn'], timedSteps: flags.steps, backend };
-      console.log(`measuring ${name} ${approach} on ${backend}, batch ${flags.batch} x ${flags.seq} ...`);
-      const t0 = performance.now();
-      try {
-        const m = measureInChild(req, scratch);
-        const predicted = predictEnginePoint(named.shape, approach, flags.batch, flags.seq, flags.rank, backend);
-        points.push({
-          shape: name, approach, batch: flags.batch, seqLen: flags.seq, backend: m.backend, backendReason, params: m.params, measured: m.memory,
-          predicted: predictedOf(predicted),
-          rssPeakBytes: m.rssPeakBytes, tokensPerSec: m.tokensPerSec, stepSec: m.stepSec,
-        });
-        console.log(`  done in ${((performance.now() - t0) / 1000).toFixed(0)} s: peak ${mib(m.memory.peakBytes)} MiB (predicted ${mib(predicted.peakBytes)}), ${m.tokensPerSec.toFixed(1)} tokens/s`);
-      } catch (err) {
-        unmeasured.push({ shape: name, approach, reason: `the measurement failed on ${backend} (${(err as Error).message})`, predicted: predictedOf(predictEnginePoint(named.shape, approach, flags.batch, flags.seq, flags.rank, backend)) });
-        console.log(`  failed: ${(err as Error).message}`);
+  try {
+    for (const [name, named] of shapes) {
+      const config = engineConfigOf(named.shape) as Exclude<ReturnType<typeof engineConfigOf>, { problem: string }>;
+      for (const approach of approaches) {
+        const wasmPrediction = predictEnginePoint(named.shape, approach, flags.batch, flags.seq, flags.rank, 'wasm');
+        if (wasmPrediction.peakBytes >= WASM_HEADROOM * WASM_HEAP_BYTES && !flags.cpu) {
+          const fixed = wasmPrediction.weightsBytes + wasmPrediction.gradientsBytes + wasmPrediction.optimizerBytes;
+          const reason = `does not fit the wasm backend's 4 GiB heap (32-bit memory): weights + gradients + AdamW state alone are ${mib(fixed)} MiB (counted exactly), `
+            + `predicted peak ${mib(wasmPrediction.peakBytes)} MiB; no batch or sequence cut makes it fit. The cpu backend has no such limit but runs this engine's `
+            + 'training step far slower than wasm here (README, "Cost at real model sizes"), beyond this command\'s budget: --cpu measures it anyway';
+          unmeasured.push({ shape: name, approach, reason, predicted: predictedOf(wasmPrediction) });
+          console.log(`not measuring ${name} ${approach}: ${reason}`);
+          continue;
+        }
+        const backend = flags.cpu && wasmPrediction.peakBytes >= WASM_HEADROOM * WASM_HEAP_BYTES ? 'cpu' : 'wasm';
+        const backendReason = backend === 'wasm' ? 'wasm (the engine\'s default here)' : `cpu backend (--cpu): the predicted ${mib(wasmPrediction.peakBytes)} MiB do not fit wasm's 4 GiB heap`;
+        const req: MeasureRequest = { shapeName: name, config, approach, batch: flags.batch, seqLen: flags.seq, rank: flags.rank, targets: ['attn.c_attn'], timedSteps: flags.steps, backend };
+        console.log(`measuring ${name} ${approach} on ${backend}, batch ${flags.batch} x ${flags.seq} ...`);
+        const t0 = performance.now();
+        try {
+          const m = measureInChild(req, scratch);
+          const predicted = predictEnginePoint(named.shape, approach, flags.batch, flags.seq, flags.rank, backend);
+          points.push({
+            shape: name, approach, batch: flags.batch, seqLen: flags.seq, backend: m.backend, backendReason, params: m.params, measured: m.memory,
+            predicted: predictedOf(predicted),
+            rssPeakBytes: m.rssPeakBytes, tokensPerSec: m.tokensPerSec, stepSec: m.stepSec,
+          });
+          console.log(`  done in ${((performance.now() - t0) / 1000).toFixed(0)} s: peak ${mib(m.memory.peakBytes)} MiB (predicted ${mib(predicted.peakBytes)}), ${m.tokensPerSec.toFixed(1)} tokens/s`);
+        } catch (err) {
+          unmeasured.push({ shape: name, approach, reason: `the measurement failed on ${backend} (${(err as Error).message})`, predicted: predictedOf(predictEnginePoint(named.shape, approach, flags.batch, flags.seq, flags.rank, backend)) });
+          console.log(`  failed: ${(err as Error).message}`);
+        }
       }
     }
+  } finally {
+    // Only the children's result files: the figures are in points by now.
+    rmSync(scratch, { recursive: true, force: true });
   }
   const file: CostFile = {
     format: COST_FORMAT, createdAt: new Date().toISOString(),
