@@ -239,8 +239,26 @@ void layernorm_backward(const float* dy, const float* x, const float* g, const f
 
 typedef struct { const float *x, *dy; float *y, *dx; } gelu_args;
 
+// ADAPTBENCH_GELU=tanh: the tanhf form, bit for bit as the engine computed GELU before, to reproduce
+// checkpoints made then (base-v2).
+static int gelu_tanh_form(void) {
+  static int form = -1;
+  if (form < 0) {
+    const char* env = getenv("ADAPTBENCH_GELU");
+    form = env && strcmp(env, "tanh") == 0;
+  }
+  return form;
+}
+
 static void gelu_forward_range(const void* a, size_t lo, size_t hi) {
   const gelu_args* g = a;
+  if (gelu_tanh_form()) {
+    for (size_t i = lo; i < hi; i++) {
+      const float v = g->x[i];
+      g->y[i] = 0.5f * v * (1.0f + tanhf(GELU_C * (v + GELU_A * v * v * v)));
+    }
+    return;
+  }
   for (size_t i = lo; i < hi; i++) {
     const float v = g->x[i];
     g->y[i] = v / (1.0f + expf(-2.0f * GELU_C * (v + GELU_A * v * v * v)));
@@ -254,6 +272,15 @@ void gelu_forward(const float* x, float* y, size_t n) {
 
 static void gelu_backward_range(const void* a, size_t lo, size_t hi) {
   const gelu_args* g = a;
+  if (gelu_tanh_form()) {
+    for (size_t i = lo; i < hi; i++) {
+      const float v = g->x[i];
+      const float th = tanhf(GELU_C * (v + GELU_A * v * v * v));
+      const float dinner = GELU_C * (1.0f + 3.0f * GELU_A * v * v);
+      g->dx[i] = g->dy[i] * (0.5f * (1.0f + th) + 0.5f * v * (1.0f - th * th) * dinner);
+    }
+    return;
+  }
   for (size_t i = lo; i < hi; i++) {
     const float v = g->x[i];
     const float s = 1.0f / (1.0f + expf(-2.0f * GELU_C * (v + GELU_A * v * v * v)));
