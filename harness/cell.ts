@@ -290,7 +290,7 @@ export async function runCell(job: CellJob, opts: CellRunOptions): Promise<CellR
     // The "before" of forgetting: the base model on this backend, measured once per run (the cache).
     const beforeCache = {
       key: beforeKey({
-        checkpointHash: base.header.contentHash, heldOutHash: p.cap.contentHash, suiteHeldOut: data.heldOut ?? null, backend: { name: p.backend.name, matmul: p.backend.kernels?.matmul ?? null, fused: p.backend.fused.mode },
+        checkpointHash: base.header.contentHash, heldOutHash: p.cap.contentHash, suiteHeldOut: data.heldOut ?? null, backend: { name: p.backend.name, matmul: p.backend.kernels?.matmul ?? null, fused: p.backend.fused.mode, fusedKernels: p.backend.fused.reason },
         settings: { brownMaxTokens: BROWN_EVAL_MAX_TOKENS },
       }),
       hit: false,

@@ -125,3 +125,31 @@ test('fused kernels give the same bits on one thread and on two (each splits its
   assert.deepEqual([one.threads, two.threads], [1, 2]);
   assert.equal(two.sha256, one.sha256);
 });
+
+test('ADAPTBENCH_GELU=tanh switches GELU to its tanhf form: other last bits, the same function, and the backend says so', () => {
+  const child = `
+    const { initBackend, tf } = await import(${JSON.stringify(new URL('../harness/engine/backend.js', import.meta.url).href)});
+    const f = await import(${JSON.stringify(new URL('../harness/engine/fused.js', import.meta.url).href)});
+    const info = await initBackend('wasm');
+    const x = tf.randomNormal([64, 96], 0, 3, 'float32', 61), dy = tf.randomNormal([64, 96], 0, 1, 'float32', 62);
+    const y = f.fusedGelu(x), dx = tf.grad((a) => tf.sum(tf.mul(f.fusedGelu(a), dy)))(x);
+    console.log(JSON.stringify({ reason: info.fused.reason, y: Array.from(y.dataSync()), dx: Array.from(dx.dataSync()) }));
+  `;
+  const run = (gelu: string | undefined): { reason: string; y: number[]; dx: number[] } => {
+    const env = { ...process.env };
+    if (gelu === undefined) delete env['ADAPTBENCH_GELU'];
+    else env['ADAPTBENCH_GELU'] = gelu;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { reason: string; y: number[]; dx: number[] };
+  };
+  const sigmoid = run(undefined), tanh = run('tanh');
+  assert.doesNotMatch(sigmoid.reason, /tanhf/);
+  assert.match(tanh.reason, /GELU in its tanhf form \(ADAPTBENCH_GELU=tanh\)/);
+  for (const k of ['y', 'dx'] as const) {
+    const a = sigmoid[k], b = tanh[k];
+    assert.ok(a.some((v, i) => v !== b[i]), `${k}: the two forms give other bits somewhere`);
+    const scale = Math.max(...b.map(Math.abs));
+    assert.ok(a.every((v, i) => Math.abs(v - b[i]!) <= 1e-5 * scale), `${k}: the same function to float precision (the plain-composition tests allow 1e-5 too)`);
+  }
+});

@@ -2,7 +2,8 @@
 // cpu backends: causal attention over GPT-2's fused q,k,v, LayerNorm, GELU, cross-entropy, and the
 // AdamW update. `ADAPTBENCH_KERNELS=plain` turns them off (the composed tfjs ops run instead): to
 // compare the two, and to reproduce checkpoints made before they existed. They split their loops
-// over the CPUs (ADAPTBENCH_NATIVE_THREADS sets how many) with bit-identical results.
+// over the CPUs (ADAPTBENCH_NATIVE_THREADS sets how many) with bit-identical results;
+// ADAPTBENCH_GELU=tanh computes GELU as checkpoints up to base-v2 were trained.
 // tfjs-core directly, as kernels.ts does: backend.ts registers these kernels, so importing it here would be a cycle.
 import * as tf from '@tensorflow/tfjs-core';
 import { loadBlas, type CpuBackendLike, type KernelArgs, type WasmBackendLike } from './kernels.js';
@@ -32,7 +33,9 @@ export function fusedStatus(): { mode: KernelMode; reason: string } {
   const { addon, reason } = loadBlas();
   if (!addon || typeof (addon as unknown as Partial<FusedAddon>).attentionForward !== 'function') return { mode: 'plain', reason: `native addon: ${reason}` };
   const threads = (addon as unknown as FusedAddon).fusedThreads?.() ?? 1;
-  return { mode: 'fused', reason: `native fused kernels (attention, LayerNorm, GELU, cross-entropy, AdamW) on ${threads} thread${threads === 1 ? '' : 's'}` };
+  // The GELU form changes last bits, so a result says which one ran.
+  const gelu = process.env['ADAPTBENCH_GELU'] === 'tanh' ? '; GELU in its tanhf form (ADAPTBENCH_GELU=tanh)' : '';
+  return { mode: 'fused', reason: `native fused kernels (attention, LayerNorm, GELU, cross-entropy, AdamW) on ${threads} thread${threads === 1 ? '' : 's'}${gelu}` };
 }
 
 const ADDON = (): FusedAddon => loadBlas().addon as unknown as FusedAddon;
