@@ -23,6 +23,8 @@ interface FusedAddon {
   adamw(...a: Array<Arr | number>): void;
   /** Threads the kernels split their loops over (ADAPTBENCH_NATIVE_THREADS, else the CPUs this process may use). */
   fusedThreads?(): number;
+  /** The GELU form computed: 'tanh' under ADAPTBENCH_GELU=tanh, else 'sigmoid'. */
+  geluForm?(): 'tanh' | 'sigmoid';
 }
 
 export type KernelMode = 'fused' | 'plain';
@@ -32,9 +34,10 @@ export function fusedStatus(): { mode: KernelMode; reason: string } {
   if (process.env['ADAPTBENCH_KERNELS'] === 'plain') return { mode: 'plain', reason: 'ADAPTBENCH_KERNELS=plain' };
   const { addon, reason } = loadBlas();
   if (!addon || typeof (addon as unknown as Partial<FusedAddon>).attentionForward !== 'function') return { mode: 'plain', reason: `native addon: ${reason}` };
-  const threads = (addon as unknown as FusedAddon).fusedThreads?.() ?? 1;
-  // The GELU form changes last bits, so a result says which one ran.
-  const gelu = process.env['ADAPTBENCH_GELU'] === 'tanh' ? '; GELU in its tanhf form (ADAPTBENCH_GELU=tanh)' : '';
+  const fused = addon as unknown as FusedAddon;
+  const threads = fused.fusedThreads?.() ?? 1;
+  // The GELU form changes last bits, so a result says which one ran (as the addon reads the variable).
+  const gelu = fused.geluForm?.() === 'tanh' ? '; GELU in its tanhf form (ADAPTBENCH_GELU=tanh)' : '';
   return { mode: 'fused', reason: `native fused kernels (attention, LayerNorm, GELU, cross-entropy, AdamW) on ${threads} thread${threads === 1 ? '' : 's'}${gelu}` };
 }
 

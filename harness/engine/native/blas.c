@@ -78,6 +78,7 @@ void xent_forward(const float*, const int*, float*, float*, int, int);
 void xent_backward(const float*, const float*, const int*, const float*, float*, int, int);
 void adamw_update(float*, float*, float*, const float*, size_t, float, float, float, float, float, float, float, float);
 int native_threads(void);
+int gelu_tanh_form(void);
 
 // Resolves argv[i] (a Float32Array or Int32Array) plus argv[i+1] (element offset) to a pointer with
 // at least `need` elements; throws a RangeError otherwise.
@@ -235,6 +236,14 @@ static napi_value fused_threads(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// The GELU form the kernels compute: "tanh" under ADAPTBENCH_GELU=tanh, else "sigmoid".
+static napi_value gelu_form(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_create_string_utf8(env, gelu_tanh_form() ? "tanh" : "sigmoid", NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
@@ -249,6 +258,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"xentBackward", NULL, xent_bwd, NULL, NULL, NULL, napi_default, NULL},
       {"adamw", NULL, adamw, NULL, NULL, NULL, napi_default, NULL},
       {"fusedThreads", NULL, fused_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"geluForm", NULL, gelu_form, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -226,7 +226,7 @@ static void layernorm_dx_rows(const void* a, size_t lo, size_t hi) {
 void layernorm_backward(const float* dy, const float* x, const float* g, const float* mean, const float* rstd,
                         float* dx, float* dg, float* db, int N, int C, int want_dx, int want_params) {
   const layernorm_args args = {.x = x, .g = g, .dy = dy, .mean = mean, .rstd = rstd, .dx = dx, .dg = dg, .db = db, .N = N, .C = C};
-  if (want_params) parallel_for((size_t)C, N >= (int)GRAIN_ELEMENTS ? 1 : GRAIN_ELEMENTS / (size_t)N, layernorm_param_columns, &args);
+  if (want_params) parallel_for((size_t)C, rows_grain(N), layernorm_param_columns, &args);
   if (want_dx) parallel_for((size_t)N, rows_grain(C), layernorm_dx_rows, &args);
 }
 
@@ -241,7 +241,7 @@ typedef struct { const float *x, *dy; float *y, *dx; } gelu_args;
 
 // ADAPTBENCH_GELU=tanh: the tanhf form, bit for bit as the engine computed GELU before, to reproduce
 // checkpoints made then (base-v2).
-static int gelu_tanh_form(void) {
+int gelu_tanh_form(void) {
   static int form = -1;
   if (form < 0) {
     const char* env = getenv("ADAPTBENCH_GELU");
